@@ -1,0 +1,33 @@
+-- The engine interface: what a pass needs from the thing that runs SQL.
+-- Two implementations: sq.engine.athena (Amazon Athena over the aws
+-- primitive) and sq.engine.local (SQLite over local files). The pass, the
+-- state and the records never know which one they talk to.
+--
+--   engine:start(list)   list of { name =, sql =, token =, database =,
+--                        workgroup =, output_location = }; returns a list
+--                        in the same order of { id = "..." } or
+--                        { error = { code =, message =, retryable = bool } }
+--   engine:status(ids)   map id -> { state = "QUEUED" | "RUNNING" |
+--                        "SUCCEEDED" | "FAILED" | "CANCELLED", reason =,
+--                        data_scanned_in_bytes =, execution_time_ms = };
+--                        an id the engine could not answer for is absent
+--   engine:results(id, next_token, max_rows)
+--                        one page: { columns = { "name", ... },
+--                        rows = { { "v", cjson.null, ... }, ... },
+--                        next_token = string | nil } or nil, err;
+--                        values are the strings Athena renders, a missing
+--                        value is cjson.null; the header row of Athena's
+--                        first page is not part of rows
+--   engine:stop(id)      true or nil, err
+--   engine.kind          "athena" or "local"
+local engine = {}
+
+-- Returns the engine module for a kind name.
+function engine.load(kind)
+  if kind ~= "athena" and kind ~= "local" then
+    return nil, string.format("unknown engine %q (expected athena or local)", tostring(kind))
+  end
+  return require("sq.engine." .. kind)
+end
+
+return engine
