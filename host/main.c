@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "clock.h"
+#include "kinesis.h"
 
 #define PROGRAM "streamquery"
 
@@ -27,6 +28,7 @@
 */
 static const luaL_Reg primitives[] = {
   {"host.clock", luaopen_host_clock},
+  {"host.kinesis", luaopen_host_kinesis},
   {NULL, NULL}
 };
 
