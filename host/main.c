@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "clock.h"
+#include "http.h"
 #include "kinesis.h"
 
 #define PROGRAM "streamquery"
@@ -28,6 +29,7 @@
 */
 static const luaL_Reg primitives[] = {
   {"host.clock", luaopen_host_clock},
+  {"host.http", luaopen_host_http},
   {"host.kinesis", luaopen_host_kinesis},
   {NULL, NULL}
 };
