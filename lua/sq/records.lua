@@ -164,12 +164,13 @@ function Result:cut_row(row)
   return json
 end
 
--- Plans the records for rows[first..#rows]: returns a list of
--- { rows = { json, ... }, truncated = bool }, each fitting in one record.
-function Result:plan(rows, first)
+-- Plans the records for rows[first..last] (default: all): returns a list
+-- of chunks, each a list of row JSON texts that fits in one record, with
+-- chunk.truncated set when a row had to be cut.
+function Result:plan(rows, first, last)
   local planned, current, size = {}, {}, 0
   local room = self.room
-  for i = first or 1, #rows do
+  for i = first or 1, last or #rows do
     local json = self:row_json(rows[i])
     local truncated = false
     if #json > room then

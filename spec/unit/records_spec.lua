@@ -28,7 +28,8 @@ describe("records", function()
         part = { index = 1, last = true },
       },
       data = { headers = { "username", "time" },
-               rows = { { username = "bob", time = "1" }, { username = "sally", time = cjson.null } },
+               rows = { { username = "bob", time = "1" },
+                        { username = "sally", time = cjson.null } },
                count = 2 },
     }, record)
   end)

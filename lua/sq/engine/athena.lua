@@ -1,0 +1,143 @@
+-- The Athena engine: the engine interface (sq.engine) over Athena's JSON
+-- API, on the aws call layer. Status checks go 50 ids a call, and the
+-- calls of one step run concurrently.
+local cjson = require("cjson")
+local records = require("sq.records")
+
+local athena = {}
+
+local TARGET = "AmazonAthena."
+local BATCH_IDS = 50 -- BatchGetQueryExecution's most ids per call
+
+local Engine = {}
+Engine.__index = Engine
+
+-- opts: client (an sq.aws client), database, workgroup, output_location
+-- (the configuration's defaults, each query may override them).
+function athena.new(opts)
+  return setmetatable({
+    kind = "athena", client = opts.client, database = opts.database,
+    workgroup = opts.workgroup, output_location = opts.output_location,
+  }, Engine)
+end
+
+local function error_of(err)
+  if type(err) ~= "table" then
+    return { message = tostring(err), retryable = true }
+  end
+  local message = err.code and (err.code .. ": " .. tostring(err.message)) or err.message
+  return { code = err.code, message = message, retryable = err.retryable == true }
+end
+
+-- StartQueryExecution for each request, concurrently.
+function Engine:start(list)
+  local calls = {}
+  for i, request in ipairs(list) do
+    local body = {
+      QueryString = request.sql,
+      ClientRequestToken = request.token,
+      WorkGroup = request.workgroup or self.workgroup,
+    }
+    local database = request.database or self.database
+    if database then
+      body.QueryExecutionContext = { Database = database }
+    end
+    local output = request.output_location or self.output_location
+    if output then
+      body.ResultConfiguration = { OutputLocation = output }
+    end
+    calls[i] = { service = "athena", target = TARGET .. "StartQueryExecution", body = body }
+  end
+  local answers = self.client:batch(calls)
+  local started = {}
+  for i, answer in ipairs(answers) do
+    if answer.response and answer.response.QueryExecutionId then
+      started[i] = { id = answer.response.QueryExecutionId }
+    else
+      started[i] = { error = error_of(answer.error or "no QueryExecutionId in the answer") }
+    end
+  end
+  return started
+end
+
+-- The engine's view of one QueryExecution.
+local function status_of(execution)
+  local status = execution.Status or {}
+  local statistics = execution.Statistics or {}
+  return {
+    state = status.State,
+    reason = status.StateChangeReason ~= cjson.null and status.StateChangeReason or nil,
+    data_scanned_in_bytes = statistics.DataScannedInBytes,
+    execution_time_ms = statistics.EngineExecutionTimeInMillis,
+  }
+end
+
+-- BatchGetQueryExecution, 50 ids a call, the calls concurrent.
+function Engine:status(ids)
+  local calls = {}
+  for first = 1, #ids, BATCH_IDS do
+    local last = math.min(#ids, first + BATCH_IDS - 1)
+    calls[#calls + 1] = { service = "athena", target = TARGET .. "BatchGetQueryExecution",
+      body = { QueryExecutionIds = { table.unpack(ids, first, last) } } }
+  end
+  local statuses = {}
+  for _, answer in ipairs(self.client:batch(calls)) do
+    local executions = answer.response and answer.response.QueryExecutions or {}
+    for _, execution in ipairs(executions) do
+      statuses[execution.QueryExecutionId] = status_of(execution)
+    end
+  end
+  return statuses
+end
+
+local function cell(datum)
+  local value = datum.VarCharValue
+  if value == nil then
+    return cjson.null
+  end
+  return value
+end
+
+-- One page of GetQueryResults; the header row of the first page is
+-- taken out of the rows.
+function Engine:results(id, next_token, max_rows)
+  local response, err = self.client:call("athena", TARGET .. "GetQueryResults",
+    { QueryExecutionId = id, NextToken = next_token, MaxResults = max_rows })
+  if not response then
+    return nil, error_of(err)
+  end
+  local set = response.ResultSet or {}
+  local columns = {}
+  for i, column in ipairs((set.ResultSetMetadata or {}).ColumnInfo or {}) do
+    columns[i] = column.Name
+  end
+  local rows, first = {}, next_token == nil and 2 or 1
+  local source = set.Rows or {}
+  for r = first, #source do
+    local data, row = source[r].Data or {}, {}
+    for c = 1, #columns do
+      row[c] = data[c] and cell(data[c]) or cjson.null
+    end
+    rows[#rows + 1] = row
+  end
+  local token = response.NextToken
+  if token == cjson.null then
+    token = nil
+  end
+  return { columns = columns, rows = rows, next_token = token }
+end
+
+function Engine:stop(id)
+  local response, err = self.client:call("athena", TARGET .. "StopQueryExecution",
+    { QueryExecutionId = id })
+  if not response then
+    return nil, error_of(err).message
+  end
+  return true
+end
+
+function Engine:console_link(id)
+  return records.console_link(self.client.region, id)
+end
+
+return athena

@@ -1,0 +1,123 @@
+-- The handler: one invocation is one pass. Shared by `bin/host pass`,
+-- `bin/host run` (which calls it until done) and the Lambda bootstrap
+-- (which loads once and calls it per invocation).
+--
+--   local h = handler.new{ config = cfg, queries = set, engine = "athena" | "local",
+--                          data = DIR (local engine), sink = "kinesis" | "stdout" |
+--                          "file:PATH" | "count" | a sink object, env = table, log = fn }
+--   local response, summary = h:invoke(event, { deadline = monotonic seconds,
+--                                               names = { query names } })
+--
+-- event: the decoded input (DESIGN.md, "The Step Functions contract"; see
+-- sq.state for the accepted shapes). A bad event raises
+-- { type = "InvalidEvent", message = ... }; a sink that cannot deliver at
+-- all raises { type = "DeliveryError", message = ... }.
+local hclock = require("host.clock")
+local state = require("sq.state")
+local pass = require("sq.pass")
+local selection = require("sq.selection")
+local sinks = require("sq.sinks")
+
+local handler = {}
+
+local Handler = {}
+Handler.__index = Handler
+
+local function default_log() end
+
+function handler.new(opts)
+  return setmetatable({
+    config = opts.config, queries = opts.queries, engine_kind = opts.engine or "athena",
+    data = opts.data, sink_spec = opts.sink or "kinesis", env = opts.env,
+    log = opts.log or default_log, engines = {},
+  }, Handler)
+end
+
+-- The aws call layer, made on first use (the local engine with a local
+-- sink never needs it).
+function Handler:aws()
+  if not self.client then
+    local cfg = self.config
+    self.client = require("sq.aws").new{
+      region = cfg.athena.region, concurrency = cfg.limits.http_concurrency, env = self.env,
+    }
+  end
+  return self.client
+end
+
+-- The engine for an execution clock; the local engine keeps its loaded
+-- tables for every pass of the same execution.
+function Handler:engine(epoch)
+  if self.engine_kind == "local" then
+    local engine = self.engines[epoch]
+    if not engine then
+      engine = require("sq.engine.local").new{ data = self.data, clock = epoch, log = self.log }
+      self.engines = { [epoch] = engine }
+    end
+    return engine
+  end
+  if not self.athena then
+    local athena_cfg = self.config.athena
+    self.athena = require("sq.engine.athena").new{
+      client = self:aws(), database = athena_cfg.database, workgroup = athena_cfg.workgroup,
+      output_location = athena_cfg.output_location,
+    }
+  end
+  return self.athena
+end
+
+function Handler:sink()
+  if not self.sink_object then
+    if type(self.sink_spec) == "table" then
+      self.sink_object = self.sink_spec
+    else
+      local needs_aws = self.sink_spec == "kinesis"
+      self.sink_object = sinks.open(self.sink_spec, {
+        client = needs_aws and self:aws() or nil, stream = self.config.stream })
+    end
+  end
+  return self.sink_object
+end
+
+-- Fails before any work when Athena has no database for some query.
+local function check_database(cfg, queries)
+  if cfg.athena.database then
+    return
+  end
+  for _, query in ipairs(queries) do
+    if not query.database then
+      error({ type = "ConfigurationError", message = string.format(
+        "query %s has no Athena database: set athena.database in %s, ATHENA_DATABASE, "
+        .. "or database in the query", query.name, cfg.path or "the configuration") }, 0)
+    end
+  end
+end
+
+function Handler:invoke(event, ctx)
+  ctx = ctx or {}
+  local st, err = state.read(event)
+  if not st then
+    error(err, 0)
+  end
+  local selected = selection.select(self.queries, { tags = st.tags, names = ctx.names })
+  if #selected == 0 then
+    self.log("warn", string.format("no query carries all of the tags [%s]: nothing to do",
+      table.concat(st.tags, ", ")))
+    st.started_at = st.started_at or hclock.now()
+    return state.response(st, true), { done = true, wait = false, queries = 0, started = 0,
+      succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0 }
+  end
+  if self.engine_kind == "athena" then
+    check_database(self.config, selected)
+  end
+  local cfg = self.config
+  local budget = ctx.deadline and (ctx.deadline - hclock.monotonic()) or nil
+  return pass.run({
+    engine = self:engine(st.epoch), sink = self:sink(), queries = selected,
+    limits = cfg.limits, sfn_timeout_secs = cfg.sfn_timeout_secs,
+    sfn_wait_secs = cfg.sfn_wait_secs, deadline = ctx.deadline,
+    reserve = budget and math.min(1.0, budget / 4) or 0, log = self.log,
+  }, st)
+end
+
+return handler

@@ -1,0 +1,369 @@
+-- One pass over the selected queries (DESIGN.md, "One pass").
+--
+-- A pass starts what it may, checks what runs (including what it has
+-- just started), delivers finished results page by page and returns its
+-- progress in the state. It never waits for the engine; it only paces
+-- its starts to the configured rate and stops in time for its deadline.
+local hclock = require("host.clock")
+local clockobj = require("sq.clock")
+local params = require("sq.params")
+local template = require("sq.template")
+local records = require("sq.records")
+local state = require("sq.state")
+
+local pass = {}
+
+local PAGE_ROWS = 1000 -- Athena's most rows per GetQueryResults page
+
+-- A ClientRequestToken for a query: derived from the execution id when
+-- the state machine passed one (a replay is a new execution, so it runs
+-- afresh), otherwise random and kept in the state until the start
+-- succeeds.
+local function request_token(execution_id, name, entry)
+  if execution_id then
+    return require("host.sigv4").sha256_hex(execution_id .. "\n" .. name)
+  end
+  if not entry.token then
+    local urandom = assert(io.open("/dev/urandom", "rb"))
+    local bytes = urandom:read(16)
+    urandom:close()
+    entry.token = (bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+  end
+  return entry.token
+end
+
+-- Renders every selected query for the execution's clock.
+local function prepare(ctx, st)
+  local clock = clockobj.from_epoch(st.epoch)
+  local items = {}
+  for _, query in ipairs(ctx.queries) do
+    local entry = st.entries[query.name] or {}
+    st.entries[query.name] = entry
+    local item = { query = query, entry = entry, name = query.name }
+    local values, err = params.compute(query, clock)
+    if values then
+      item.sql, err = template.render(query.query, values)
+    end
+    item.values = values or {}
+    item.render_error = not item.sql and err or nil
+    items[#items + 1] = item
+  end
+  return items
+end
+
+-- The execution fields of a query's records.
+local function record_info(ctx, item, status, error_text)
+  local id = item.entry.query_execution_id
+  return {
+    name = item.name, description = item.query.description, query = item.sql or item.query.query,
+    query_parameters = item.values, tags = item.query.tags, query_execution_id = id,
+    data_scanned_in_bytes = status and status.data_scanned_in_bytes,
+    execution_time_ms = status and status.execution_time_ms,
+    console_link = id and ctx.engine.console_link and ctx.engine:console_link(id) or nil,
+    error = error_text,
+  }
+end
+
+local Pass = {}
+Pass.__index = Pass
+
+function Pass:time_left()
+  return self.deadline - hclock.monotonic()
+end
+
+function Pass:out_of_time()
+  return self:time_left() <= self.reserve
+end
+
+function Pass:log(level, message, fields)
+  if self.ctx.log then
+    self.ctx.log(level, message, fields)
+  end
+end
+
+-- Queues the error record of a query that will not deliver a result;
+-- code is the short reason kept in the state.
+function Pass:fail(item, status, code, reason)
+  item.entry.error = code
+  local data, key = records.error_record(record_info(self.ctx, item, status, reason))
+  self.errors[#self.errors + 1] = { data = data, key = key, item = item }
+  self:log("warn", "query " .. item.name .. ": " .. reason, { query = item.name })
+end
+
+-- Sends the queued error records; a delivered one marks its query sent.
+function Pass:deliver_errors()
+  if #self.errors == 0 then
+    return
+  end
+  local delivered = self:deliver(self.errors)
+  for i, record in ipairs(self.errors) do
+    if delivered[i] then
+      record.item.entry.sent_to_streamalert = true
+      self.summary.failed = self.summary.failed + 1
+    end
+  end
+  self.errors = {}
+end
+
+-- Hands records to the sink; returns one flag per record. A sink that
+-- cannot deliver at all (a missing stream) ends the pass with an error.
+function Pass:deliver(batch)
+  local delivered, err = self.ctx.sink:deliver(batch)
+  if not delivered then
+    error({ type = "DeliveryError", message = err }, 0)
+  end
+  for i = 1, #batch do
+    if delivered[i] then
+      self.summary.records_sent = self.summary.records_sent + 1
+    end
+  end
+  return delivered
+end
+
+-- Starts pending queries within the concurrency limit and the start rate.
+function Pass:start_pending(items)
+  local limits = self.ctx.limits
+  local running, pending = 0, {}
+  for _, item in ipairs(items) do
+    local entry = item.entry
+    if not entry.sent_to_streamalert and not entry.error then
+      if entry.query_execution_id then
+        running = running + (entry.cursor and 0 or 1)
+      else
+        pending[#pending + 1] = item
+      end
+    end
+  end
+  local slots = math.max(0, limits.max_concurrent_queries - running)
+  local rate = limits.start_rate_per_second
+  local tokens, refilled = rate, hclock.monotonic()
+  local i = 1
+  while i <= #pending and slots > 0 and not self:out_of_time() do
+    local now = hclock.monotonic()
+    tokens = math.min(rate, tokens + (now - refilled) * rate)
+    refilled = now
+    local n = math.min(math.floor(tokens), slots, #pending - i + 1)
+    if n == 0 then
+      hclock.sleep((1 - tokens) / rate)
+    else
+      tokens = tokens - n
+      local batch, requests = {}, {}
+      for j = i, i + n - 1 do
+        local item = pending[j]
+        local q = item.query
+        batch[#batch + 1] = item
+        requests[#requests + 1] = {
+          name = item.name, sql = item.sql,
+          token = request_token(self.st.execution_id, item.name, item.entry),
+          database = q.database, workgroup = q.workgroup, output_location = q.output_location,
+        }
+      end
+      i = i + n
+      local started = self.ctx.engine:start(requests)
+      for j, item in ipairs(batch) do
+        local result = started[j] or { error = { message = "no answer", retryable = true } }
+        if result.id then
+          item.entry.query_execution_id = result.id
+          item.entry.started_at = self.now
+          item.entry.token = nil
+          slots = slots - 1
+          self.summary.started = self.summary.started + 1
+          self:log("info", "query " .. item.name .. " started", { query = item.name,
+            query_execution_id = result.id })
+        elseif result.error.retryable then
+          self.throttled = true
+          self:log("info", "query " .. item.name .. " not started yet: "
+            .. tostring(result.error.message), { query = item.name })
+        else
+          self:fail(item, nil, "START_FAILED",
+            "could not start: " .. tostring(result.error.message))
+        end
+      end
+    end
+  end
+  self.pending_left = #pending - i + 1 > 0
+end
+
+-- Checks every started query that is not delivered yet, in batches.
+function Pass:check_running(items)
+  local ids, by_id = {}, {}
+  for _, item in ipairs(items) do
+    local entry = item.entry
+    if entry.query_execution_id and not entry.sent_to_streamalert and not entry.error then
+      ids[#ids + 1] = entry.query_execution_id
+      by_id[entry.query_execution_id] = item
+    end
+  end
+  if #ids == 0 then
+    return
+  end
+  local statuses = self.ctx.engine:status(ids)
+  for id, item in pairs(by_id) do
+    local status = statuses[id]
+    item.status = status
+    if status then
+      local s = status.state
+      if s == "FAILED" or s == "CANCELLED" then
+        self:fail(item, status, s, s .. ": " .. tostring(status.reason or "no reason given"))
+      elseif s == "QUEUED" or s == "RUNNING" then
+        self:check_timeout(item, status)
+      end
+    end
+  end
+end
+
+-- Stops a query that ran past its timeout_secs, or past the execution's.
+function Pass:check_timeout(item, status)
+  local limit = item.query.timeout_secs
+  local elapsed = self.now - (item.entry.started_at or self.now)
+  local reason
+  if self.last_pass then
+    reason = string.format("timed out: the execution reached sfn_timeout_secs (%d s)",
+      self.ctx.sfn_timeout_secs)
+  elseif limit and elapsed >= limit then
+    reason = string.format("timed out after %d s (timeout_secs %d)", elapsed, limit)
+  else
+    self.running = true
+    return
+  end
+  local ok, err = self.ctx.engine:stop(item.entry.query_execution_id)
+  if not ok then
+    self:log("warn", "query " .. item.name .. ": could not stop it: " .. tostring(err))
+  end
+  self:fail(item, status, "TIMED_OUT", reason)
+end
+
+-- Delivers one succeeded query's result from where its cursor stands.
+function Pass:deliver_result(item)
+  local entry = item.entry
+  local cursor, bad = state.cursor(entry.cursor)
+  if not cursor then
+    error({ type = "InvalidEvent",
+            message = "step_function_state." .. item.name .. ": " .. bad }, 0)
+  end
+  local max_rows = item.query.max_rows
+  local result
+  while not self:out_of_time() do
+    local page, err = self.ctx.engine:results(entry.query_execution_id, cursor.t, PAGE_ROWS)
+    if not page then
+      self:log("warn", "query " .. item.name .. ": reading results: "
+        .. tostring(type(err) == "table" and err.message or err), { query = item.name })
+      break
+    end
+    result = result or records.result(record_info(self.ctx, item, item.status), page.columns)
+    local rows, last_row = page.rows, #page.rows
+    local final, cut = page.next_token == nil, false
+    if max_rows and cursor.n + (last_row - cursor.r) >= max_rows then
+      cut = cursor.n + (last_row - cursor.r) > max_rows or not final
+      last_row, final = cursor.r + (max_rows - cursor.n), true
+    end
+    local plan = result:plan(rows, cursor.r + 1, last_row)
+    if final and #plan == 0 then
+      plan[1] = {} -- the last record of a result says so, even with no rows
+    end
+    local already = {}
+    for _, k in ipairs(cursor.s or {}) do
+      already[k] = true
+    end
+    local batch = {}
+    for k, chunk in ipairs(plan) do
+      if not already[k] then
+        local index = cursor.p + k - 1
+        local is_last = final and k == #plan
+        batch[#batch + 1] = { data = result:render(chunk, index, is_last, cut and is_last),
+                              key = result:partition_key(index), k = k }
+      end
+    end
+    local delivered = self:deliver(batch)
+    for i, record in ipairs(batch) do
+      already[record.k] = already[record.k] or delivered[i] or nil
+    end
+    local k = 1
+    while k <= #plan and already[k] do
+      cursor.r, cursor.n, cursor.p = cursor.r + #plan[k], cursor.n + #plan[k], cursor.p + 1
+      self.summary.rows_sent = self.summary.rows_sent + #plan[k]
+      k = k + 1
+    end
+    local rest = {}
+    for j = k + 1, #plan do
+      if already[j] then
+        rest[#rest + 1] = j - k + 1
+      end
+    end
+    cursor.s = #rest > 0 and rest or nil
+    if k <= #plan then
+      entry.cursor = state.cursor_text(cursor) -- the next pass resends only what failed
+      return
+    end
+    if final then
+      entry.cursor, entry.sent_to_streamalert = nil, true
+      self.summary.succeeded = self.summary.succeeded + 1
+      self:log("info", string.format("query %s: %d rows sent", item.name, cursor.n),
+        { query = item.name, rows = cursor.n })
+      return
+    end
+    cursor.t, cursor.r = page.next_token, 0
+    entry.cursor = state.cursor_text(cursor)
+  end
+end
+
+-- Runs one pass. ctx: engine, sink, queries (selected), limits,
+-- sfn_timeout_secs, sfn_wait_secs, deadline (monotonic seconds), reserve,
+-- now (wall clock function), log. Returns the response and a summary
+-- { done, wait, started, succeeded, failed, records_sent, rows_sent }.
+function pass.run(ctx, st)
+  local now = (ctx.now or hclock.now)()
+  st.started_at = st.started_at or now
+  local self = setmetatable({
+    ctx = ctx, st = st, now = now, errors = {},
+    deadline = ctx.deadline or math.huge, reserve = ctx.reserve or 0,
+    summary = { started = 0, succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0 },
+  }, Pass)
+  local margin = (ctx.sfn_wait_secs or 0) + math.min(30, (ctx.sfn_timeout_secs or 0) / 10)
+  self.last_pass = ctx.sfn_timeout_secs
+    and st.started_at + ctx.sfn_timeout_secs - now <= margin or false
+
+  local items = prepare(ctx, st)
+  for _, item in ipairs(items) do
+    local entry = item.entry
+    if entry.sent_to_streamalert then -- luacheck: ignore 542
+    elseif entry.error then
+      self:fail(item, nil, entry.error, entry.error) -- its error record is still to be sent
+    elseif item.render_error then
+      self:fail(item, nil, "RENDER_FAILED", "cannot render the query: " .. item.render_error)
+    end
+  end
+  if self.last_pass then
+    for _, item in ipairs(items) do
+      local entry = item.entry
+      if not entry.query_execution_id and not entry.sent_to_streamalert and not entry.error then
+        self:fail(item, nil, "NOT_STARTED", "not started: the execution reached sfn_timeout_secs")
+      end
+    end
+  else
+    self:start_pending(items)
+  end
+  self:check_running(items)
+  self:deliver_errors()
+  for _, item in ipairs(items) do
+    local entry = item.entry
+    if not entry.sent_to_streamalert and item.status and item.status.state == "SUCCEEDED" then
+      if self:out_of_time() then
+        break
+      end
+      self:deliver_result(item)
+    end
+  end
+
+  local done = true
+  for _, item in ipairs(items) do
+    done = done and item.entry.sent_to_streamalert == true
+  end
+  local summary = self.summary
+  summary.done = done
+  summary.wait = self.running or self.throttled or self.pending_left or false
+  summary.queries = #items
+  return state.response(st, done), summary
+end
+
+return pass
