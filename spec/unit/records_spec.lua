@@ -102,3 +102,22 @@ describe("records", function()
       .. "#/query-editor/history/x", records.console_link("cn-north-1", "x"))
   end)
 end)
+
+describe("conf/schemas/streamquery.json", function()
+  it("is the classifier entry for version 1 records, matching their three keys", function()
+    local f = assert(io.open(os.getenv("STREAMQUERY_ROOT") .. "/conf/schemas/streamquery.json"))
+    local schema = cjson.decode(f:read("a"))
+    f:close()
+    local entry = schema["streamquery:version1"]
+    assert.are.equal("json", entry.parser)
+    assert.are.same({ streamquery_schema_version = "string", execution = {}, data = {} },
+      entry.schema)
+    assert.are.same({ streamquery_schema_version = { "1.*.*" } },
+      entry.configuration.log_patterns)
+    local record = cjson.decode((records.error_record({ name = "q", error = "x" })))
+    for key in pairs(record) do
+      assert.is_not_nil(entry.schema[key], key)
+    end
+    assert.truthy(record.streamquery_schema_version:match("^1%.%d+%.%d+$"))
+  end)
+end)
