@@ -4,7 +4,8 @@
 --
 --   local h = handler.new{ config = cfg, queries = set, engine = "athena" | "local",
 --                          data = DIR (local engine), sink = "kinesis" | "stdout" |
---                          "file:PATH" | "count" | a sink object, env = table, log = fn }
+--                          "file:PATH" | "count" | a sink object, env = table,
+--                          log = an sq.log logger }
 --   local response, summary = h:invoke(event, { deadline = monotonic seconds,
 --                                               names = { query names } })
 --
@@ -23,13 +24,13 @@ local handler = {}
 local Handler = {}
 Handler.__index = Handler
 
-local function default_log() end
+local log = require("sq.log")
 
 function handler.new(opts)
   return setmetatable({
     config = opts.config, queries = opts.queries, engine_kind = opts.engine or "athena",
     data = opts.data, sink_spec = opts.sink or "kinesis", env = opts.env,
-    log = opts.log or default_log, engines = {},
+    log = opts.log or log.new{ level = "error" }, engines = {},
   }, Handler)
 end
 
@@ -51,7 +52,9 @@ function Handler:engine(epoch)
   if self.engine_kind == "local" then
     local engine = self.engines[epoch]
     if not engine then
-      engine = require("sq.engine.local").new{ data = self.data, clock = epoch, log = self.log }
+      local logger = self.log
+      engine = require("sq.engine.local").new{ data = self.data, clock = epoch,
+        log = function(level, message) logger:log(level, message) end }
       self.engines = { [epoch] = engine }
     end
     return engine
@@ -101,7 +104,7 @@ function Handler:invoke(event, ctx)
   end
   local selected = selection.select(self.queries, { tags = st.tags, names = ctx.names })
   if #selected == 0 then
-    self.log("warn", string.format("no query carries all of the tags [%s]: nothing to do",
+    self.log:warn(string.format("no query carries all of the tags [%s]: nothing to do",
       table.concat(st.tags, ", ")))
     st.started_at = st.started_at or hclock.now()
     return state.response(st, true), { done = true, wait = false, queries = 0, started = 0,

@@ -77,7 +77,7 @@ end
 
 function Pass:log(level, message, fields)
   if self.ctx.log then
-    self.ctx.log(level, message, fields)
+    self.ctx.log:log(level, message, fields)
   end
 end
 
@@ -309,7 +309,7 @@ end
 
 -- Runs one pass. ctx: engine, sink, queries (selected), limits,
 -- sfn_timeout_secs, sfn_wait_secs, deadline (monotonic seconds), reserve,
--- now (wall clock function), log. Returns the response and a summary
+-- now (wall clock function), log (an sq.log logger). Returns the response and a summary
 -- { done, wait, started, succeeded, failed, records_sent, rows_sent }.
 function pass.run(ctx, st)
   local now = (ctx.now or hclock.now)()
