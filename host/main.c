@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "http.h"
 #include "kinesis.h"
+#include "runtime.h"
 
 #define PROGRAM "streamquery"
 
@@ -31,6 +32,7 @@ static const luaL_Reg primitives[] = {
   {"host.clock", luaopen_host_clock},
   {"host.http", luaopen_host_http},
   {"host.kinesis", luaopen_host_kinesis},
+  {"host.runtime", luaopen_host_runtime},
   {NULL, NULL}
 };
 
