@@ -5,6 +5,8 @@ local cli = {}
 local COMMANDS = {
   { name = "validate", summary = "check the configuration and every query" },
   { name = "run", summary = "run the selected queries (or --dry-run to render them)" },
+  { name = "pass", summary = "run one pass over a Step Functions event; print the response" },
+  { name = "lambda", summary = "serve AWS Lambda invocations (the custom runtime's bootstrap)" },
 }
 
 local function usage()
@@ -36,6 +38,36 @@ local function strip_host_options(args)
   return rest, debug
 end
 
+-- The text of an error value: a string, or a table with a message.
+local function error_text(err)
+  if type(err) == "table" and err.message ~= nil then
+    return tostring(err.message)
+  end
+  return tostring(err)
+end
+
+-- Runs a command; an error raised inside it becomes one line on stderr
+-- (without the Lua source location unless --debug, which adds the
+-- traceback) and exit status 2.
+local function run_command(module, args, ctx)
+  local traceback
+  local ok, status = xpcall(module.run, function(err)
+    traceback = debug.traceback(nil, 2)
+    return err
+  end, args, ctx)
+  if ok then
+    return status
+  end
+  local message = error_text(status)
+  if ctx.debug then
+    io.stderr:write("streamquery: error: ", message, "\n", traceback, "\n")
+  else
+    message = message:gsub("^[^%s:]+%.lua:%d+: ", "")
+    io.stderr:write("streamquery: error: ", message, "\n")
+  end
+  return 2
+end
+
 function cli.main(argv, root)
   local args, debug = strip_host_options(argv)
   local name = table.remove(args, 1)
@@ -44,13 +76,17 @@ function cli.main(argv, root)
     return 2
   end
   if name == "--help" or name == "-h" or name == "help" then
-    io.stdout:write(usage())
-    return 0
+    if name == "help" and args[1] then -- help COMMAND: that command's --help
+      name, args = args[1], { "--help" }
+    else
+      io.stdout:write(usage())
+      return 0
+    end
   end
   for _, command in ipairs(COMMANDS) do
     if command.name == name then
       local module = require("sq.cmd." .. name)
-      return module.run(args, { root = root, debug = debug })
+      return run_command(module, args, { root = root, debug = debug })
     end
   end
   io.stderr:write(string.format("streamquery: unknown command %q\n\n", name), usage())
