@@ -120,7 +120,18 @@ function args.usage(spec)
   if spec.positional then
     parts[#parts + 1] = spec.positional
   end
-  return table.concat(parts, " ")
+  local lines, line = {}, parts[1]
+  local indent = string.rep(" ", #parts[1] + 1)
+  for i = 2, #parts do
+    if #line + 1 + #parts[i] > 79 then
+      lines[#lines + 1] = line
+      line = indent .. parts[i]
+    else
+      line = line .. " " .. parts[i]
+    end
+  end
+  lines[#lines + 1] = line
+  return table.concat(lines, "\n")
 end
 
 -- The whole --help text.
