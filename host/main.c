@@ -20,6 +20,7 @@
 #include "http.h"
 #include "kinesis.h"
 #include "runtime.h"
+#include "sigv4.h"
 
 #define PROGRAM "streamquery"
 
@@ -33,6 +34,7 @@ static const luaL_Reg primitives[] = {
   {"host.http", luaopen_host_http},
   {"host.kinesis", luaopen_host_kinesis},
   {"host.runtime", luaopen_host_runtime},
+  {"host.sigv4", luaopen_host_sigv4},
   {NULL, NULL}
 };
 
