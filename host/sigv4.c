@@ -1159,16 +1159,19 @@ int sigv4_sign(const sigv4_request *request,
   if (status != SIGV4_OK)
     goto done;
   find_special_headers(request, &found);
-  status = found.host == NULL ? SIGV4_ENOHOST
-           : (!query_mode && found.authorization != NULL)
-           ? SIGV4_EAUTHORIZATION : SIGV4_OK;
-  if (status != SIGV4_OK)
+  status = SIGV4_ENOHOST;
+  if (found.host == NULL)
+    goto done;
+  status = SIGV4_EAUTHORIZATION; /* a second one would be sent */
+  if (!query_mode && found.authorization != NULL)
     goto done;
   status = prepare_date_and_payload(request, options, &found, result);
   if (status != SIGV4_OK)
     goto done;
 
   status = SIGV4_ENOMEM;
+  if (request->header_count > SIZE_MAX / sizeof *all - SIGV4_MAX_ADDED)
+    goto done;
   all = malloc((request->header_count + SIGV4_MAX_ADDED) * sizeof *all);
   if (all == NULL)
     goto done;

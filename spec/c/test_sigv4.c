@@ -1008,6 +1008,11 @@ static void test_own_cases(void)
   sigv4_buffer_free(&buffer);
   report(status ? NULL : "wrong canonical URI",
          "a path with '%' is encoded twice, or once for S3");
+  sigv4_canonical_uri("/a/./b/../../../c//d/.", 22, 1, 1, &buffer);
+  report(strcmp(buffer_text(&buffer), "/c/d/") == 0 ? NULL
+         : buffer_text(&buffer), "normalization stops at the root and keeps "
+         "the slash a final '.' implies");
+  sigv4_buffer_free(&buffer);
 
   sigv4_canonical_query("b=2&a=1&a=0&&c&d=x+y%zz/", 24, NULL, 0, &buffer);
   report(strcmp(buffer.data, "a=0&a=1&b=2&c=&d=x%2By%25zz%2F") == 0 ? NULL
