@@ -16,6 +16,7 @@ local params = require("sq.params")
 local queries = require("sq.queries")
 local selection = require("sq.selection")
 local template = require("sq.template")
+local runner = require("sq.runner")
 
 local run = {}
 
@@ -34,6 +35,8 @@ run.spec = {
     { name = "config", value = "PATH", help = "configuration file "
       .. "(default: conf/scheduled_queries.json)" },
     { name = "queries", value = "DIR", help = "query definitions (default: scheduled_queries)" },
+    runner.OPTIONS.engine, runner.OPTIONS.data, runner.OPTIONS.sink, runner.OPTIONS.wait,
+    runner.OPTIONS.budget,
   },
   notes = {
     "Exit status: 0 success; 1 a query failed (with --dry-run: a parameter could not be",
@@ -219,14 +222,19 @@ function run.run(argv, ctx)
     return 0
   end
   if not opts.dry_run then
-    -- TODO(run): real runs (the pass loop over sq.handler) belong to another change.
-    return args.fail(run.spec, "real runs are not available yet; use --dry-run")
+    local ok, check_err = runner.check_options(opts)
+    if not ok then
+      return args.fail(run.spec, check_err)
+    end
   end
   local plan, status = run.prepare(opts, ctx)
   if plan == nil then
     return status
   end
-  return run.dry_run(plan, opts)
+  if opts.dry_run then
+    return run.dry_run(plan, opts)
+  end
+  return runner.run(plan, opts)
 end
 
 return run
