@@ -1,0 +1,198 @@
+-- End to end: bin/host pass, one invocation at a time, as Step Functions
+-- drives the Lambda function: events in both the original system's shapes
+-- and this project's, time budgets, replays and bad input.
+local cjson = require("cjson")
+local servers = require("support.servers")
+local e2e = require("support.e2e")
+
+local CLOCK = "2020-02-13T22:06:20Z"
+local FIRST_EVENT = {
+  name = "streamalert_scheduled_queries_cloudwatch_trigger",
+  event_id = "12345678-53e7-b479-0601-1234567890",
+  source_arn = "arn:aws:events:us-east-1:123456789012:rule/prefix_streamalert_scheduled_queries",
+  streamquery_configuration = { clock = CLOCK, tags = { "hourly" } },
+}
+local server
+
+local function project(files, settings)
+  local sources = {}
+  for name, def in pairs(files) do
+    sources[name .. ".lua"] = e2e.query_source(name, def.sql, def.extra)
+  end
+  return e2e.project(settings, sources)
+end
+
+-- One pass: returns the result of bin/host and the decoded response.
+local function pass(p, event, extra)
+  local argv = { "pass", "--config", p.config, "--queries", p.queries }
+  for _, arg in ipairs(extra or {}) do
+    argv[#argv + 1] = arg
+  end
+  local input = type(event) == "string" and event or cjson.encode(event)
+  local result = e2e.host(argv, server:env(), input)
+  local ok, response = pcall(cjson.decode, result.stdout or "")
+  return result, ok and response or nil
+end
+
+local function started_queries()
+  local list = {}
+  for _, q in ipairs(server:queries()) do
+    list[#list + 1] = q
+  end
+  return list
+end
+
+describe("bin/host pass", function()
+  setup(function()
+    server = servers.start({ "--kinesis" })
+    e2e.create_stream(server, "streamquery-results")
+  end)
+
+  teardown(function()
+    server:stop()
+    e2e.cleanup()
+  end)
+
+  before_each(function()
+    server:reset()
+  end)
+
+  it("resumes a pass cut short by its time budget with no row lost or repeated", function()
+    server:scripts({ { match = "-- big", result = { generate = { rows = 12000, columns = 2,
+                                                                   width = 20 } } } })
+    server:faults({ { target = "AmazonAthena.GetQueryResults", action = "delay",
+                      delay_ms = 250 } })
+    local out = e2e.tmpdir() .. "/records.jsonl"
+    local p = project({ big = { sql = "-- big\nSELECT 1" } })
+    local event, passes = FIRST_EVENT, 0
+    repeat
+      local result, response = pass(p, event, { "--budget", "1", "--sink", "file:" .. out })
+      assert.are.equal(0, result.status, result.stderr)
+      event, passes = response, passes + 1
+    until response.done == 1 or passes > 40
+    assert.are.equal(1, event.done)
+    assert.is_true(passes >= 3, "the budget should have cut the result over several passes")
+    local count, index = 0, 0
+    for _, record in ipairs(e2e.json_lines(e2e.read(out))) do
+      index = index + 1
+      assert.are.equal(index, record.execution.part.index)
+      for _, row in ipairs(record.data.rows) do
+        count = count + 1
+        assert.are.equal(("r" .. count .. "c1"):rep(20):sub(1, 20), row.c1)
+      end
+    end
+    assert.are.equal(12000, count)
+    assert.is_true(event.step_function_state.big.sent_to_streamalert)
+    assert.are.equal(1, #started_queries())
+  end)
+
+  it("renders the same SQL on a replay and starts it afresh, but never twice on a retry",
+    function()
+      local p = project({ q = { sql = "-- q\nSELECT '{utcdatehour_minus1hour}'" } })
+      local sink = { "--sink", "file:" .. e2e.tmpdir() .. "/out.jsonl" }
+      local execution = { execution_id = "arn:aws:states:us-east-1:1:execution:sm:one",
+                          event = FIRST_EVENT }
+      pass(p, execution, sink)
+      pass(p, execution, sink) -- Step Functions retrying the same task
+      assert.are.equal(1, #started_queries())
+      pass(p, { execution_id = "arn:aws:states:us-east-1:1:execution:sm:two",
+                event = FIRST_EVENT }, sink)
+      local started = started_queries()
+      assert.are.equal(2, #started)
+      assert.are.equal("-- q\nSELECT '2020-02-13-21'", started[1].query)
+      assert.are.equal(started[1].query, started[2].query)
+      assert.are_not.equal(started[1].token, started[2].token)
+    end)
+
+  it("accepts the original system's first event and a state it produced mid-execution",
+    function()
+      server:scripts({ { match = "-- mid", running_polls = 1,
+                         result = { columns = { "a" }, rows = { { "x" } } } } })
+      local p = project({ mid = { sql = "-- mid\nSELECT 1" } })
+      local out = e2e.tmpdir() .. "/out.jsonl"
+      local result, response = pass(p, FIRST_EVENT, { "--sink", "file:" .. out })
+      assert.are.equal(0, result.status, result.stderr)
+      assert.are.equal(0, response.done)
+      local id = response.step_function_state.mid.query_execution_id
+      local original = { done = 0, ["continue"] = 1, step_function_state = {
+        streamquery_configuration = { clock = CLOCK, tags = { "hourly" } },
+        mid = { query_execution_id = id } } }
+      result, response = pass(p, original, { "--sink", "file:" .. out })
+      assert.are.equal(0, result.status, result.stderr)
+      assert.are.equal(1, response.done)
+      assert.are.same({ query_execution_id = id, sent_to_streamalert = true },
+        response.step_function_state.mid)
+      local records = e2e.json_lines(e2e.read(out))
+      assert.are.same({ { a = "x" } }, records[1].data.rows)
+    end)
+
+  it("sends an error record for a query that cannot render; the others go on", function()
+    server:scripts({ { match = "-- ok", result = { columns = { "a" }, rows = { { "1" } } } } })
+    local p = e2e.project({}, {
+      ["bad.lua"] = [[
+query { name = "bad", description = "d", tags = { "hourly" },
+  params = { when = function(clock) return { clock:iso() } end },
+  query = "SELECT '{when}'" }
+]],
+      ["ok.lua"] = e2e.query_source("ok", "-- ok\nSELECT 1"),
+    })
+    local out = e2e.tmpdir() .. "/out.jsonl"
+    local result, response = pass(p, FIRST_EVENT, { "--sink", "file:" .. out })
+    assert.are.equal(1, result.status, result.stderr)
+    assert.are.equal(1, response.done)
+    assert.are.equal("RENDER_FAILED", response.step_function_state.bad.error)
+    local by_name = {}
+    for _, record in ipairs(e2e.json_lines(e2e.read(out))) do
+      by_name[record.execution.name] = record
+    end
+    assert.truthy(by_name.bad.execution.error.description:find("cannot render the query", 1, true))
+    assert.are.same({ { a = "1" } }, by_name.ok.data.rows)
+  end)
+
+  it("fails clearly on a missing Kinesis stream and marks nothing sent", function()
+    local p = project({ q = { sql = "-- q\nSELECT 1" } },
+      { config = { destination_kinesis_stream = "no-such-stream" } })
+    local result = pass(p, FIRST_EVENT)
+    assert.are.equal(1, result.status)
+    assert.are.equal("", result.stdout)
+    assert.truthy(result.stderr:find('Kinesis stream "no-such-stream": not found '
+      .. "(ResourceNotFoundException", 1, true), result.stderr)
+  end)
+
+  it("is done with a warning when no query carries the event's tags", function()
+    local p = project({ q = { sql = "SELECT 1" } })
+    local event = { streamquery_configuration = { clock = CLOCK, tags = { "nope" } } }
+    local result, response = pass(p, event, { "--sink", "count" })
+    assert.are.equal(0, result.status, result.stderr)
+    assert.are.equal(1, response.done)
+    assert.truthy(result.stderr:find("no query carries all of the tags [nope]", 1, true))
+    assert.are.equal(0, #started_queries())
+  end)
+
+  it("rejects bad input with a clear message and starts nothing", function()
+    local p = project({ q = { sql = "SELECT 1" } })
+    local cases = {
+      { "{not json", "standard input: the event is not valid JSON" },
+      { { streamquery_configuration = { clock = "2020-02-13 22:06", tags = {} } },
+        'streamquery_configuration.clock: invalid clock "2020-02-13 22:06"' },
+      { { hello = "world" }, "it is not a StreamQuery event" },
+    }
+    for _, case in ipairs(cases) do
+      local result = pass(p, case[1], { "--sink", "count" })
+      assert.are.equal(2, result.status, result.stderr)
+      assert.are.equal("", result.stdout)
+      assert.truthy(result.stderr:find(case[2], 1, true), result.stderr)
+    end
+    local missing = e2e.host({ "pass", "--config", "/nonexistent/conf.json", "--sink", "count" },
+      server:env(), cjson.encode(FIRST_EVENT))
+    assert.are.equal(2, missing.status)
+    assert.truthy(missing.stderr:find("/nonexistent/conf.json", 1, true), missing.stderr)
+    assert.are.equal(0, #started_queries())
+  end)
+
+  it("refuses --sink stdout, which would mix records with the response", function()
+    local result = e2e.host({ "pass", "--sink", "stdout" }, {}, "{}")
+    assert.are.equal(2, result.status)
+    assert.truthy(result.stderr:find("--sink stdout is not possible", 1, true))
+  end)
+end)
