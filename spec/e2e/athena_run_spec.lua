@@ -59,7 +59,8 @@ describe("bin/host run against Athena and Kinesis test servers", function()
         result = { columns = { "username", "time" },
                    rows = { { "bob", "1" }, { "sally", cjson.null }, { "joe", "3" } } } },
     })
-    local p = project({ users = { sql = "-- users\nSELECT * FROM t WHERE dt = '{utcdatehour_minus1hour}'" } },
+    local sql = "-- users\nSELECT * FROM t WHERE dt = '{utcdatehour_minus1hour}'"
+    local p = project({ users = { sql = sql } },
       { config = { destination_kinesis_stream = stream } })
     local result = run(p)
     assert.are.equal(0, result.status, result.stderr)

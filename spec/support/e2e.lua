@@ -104,7 +104,8 @@ function e2e.host(argv, env, input)
   else
     command = command .. " </dev/null"
   end
-  command = command .. " >" .. shell_quote(dir .. "/stdout") .. " 2>" .. shell_quote(dir .. "/stderr")
+  command = string.format("%s >%s 2>%s", command, shell_quote(dir .. "/stdout"),
+    shell_quote(dir .. "/stderr"))
   local _, _, status = os.execute(command)
   return { status = status, stdout = read(dir .. "/stdout"), stderr = read(dir .. "/stderr") }
 end
