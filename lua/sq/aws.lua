@@ -154,6 +154,7 @@ function aws.new(options)
     backoff_cap = option_number(options, "backoff_cap", 2.0, 0, 300),
     sleep = options.sleep or clock.sleep,
     random = options.random or math.random,
+    log = options.log,
     endpoints = {},
   }, Client)
   self.http = http.new{
@@ -245,7 +246,7 @@ function Client:batch(calls)
   local attempt = 0
   while #pending > 0 do
     attempt = attempt + 1
-    local retry = {}
+    local retry, reasons = {}, {}
     local keys, message, retryable = self.credentials:get()
     if keys == nil then
       for _, i in ipairs(pending) do
@@ -254,6 +255,7 @@ function Client:batch(calls)
           target = prepared[i].target }
         if err.retryable and attempt < self.max_attempts then
           retry[#retry + 1] = i
+          reasons[err.code] = true
         else
           results[i] = { error = err }
         end
@@ -276,6 +278,7 @@ function Client:batch(calls)
           end
           if err.retryable and attempt < self.max_attempts then
             retry[#retry + 1] = i
+            reasons[err.code] = true
           else
             results[i] = { error = err }
           end
@@ -284,7 +287,18 @@ function Client:batch(calls)
     end
     pending = retry
     if #pending > 0 then
-      self.sleep(self:backoff(attempt))
+      local delay = self:backoff(attempt)
+      if self.log then
+        local codes = {}
+        for code in pairs(reasons) do
+          codes[#codes + 1] = code
+        end
+        table.sort(codes)
+        self.log:debug("retrying AWS requests", { count = #pending, attempt = attempt + 1,
+          max_attempts = self.max_attempts, delay = ("%.3f"):format(delay),
+          errors = table.concat(codes, ",") })
+      end
+      self.sleep(delay)
     end
   end
   return results
