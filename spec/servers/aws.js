@@ -168,13 +168,20 @@ async function answer(ctx, req, body, kind, signer, rule, id) {
 
 // Handles one request that is not a control request.
 async function serve(ctx, req, res, body, pathname) {
+  const started = process.hrtime.bigint()
   const id = requestId()
   const kind = classify(ctx, req, body, pathname)
   ctx.stats.use(req.socket)
   const entry = ctx.stats.request(kind.target, req.socket)
+  let pausedNs = 0n
   const reply = async (response) => {
+    const before = process.hrtime.bigint()
     await sleep(ctx.latencyMs)
+    ctx.stats.addedLatencyMs += ctx.latencyMs
+    const sent = process.hrtime.bigint()
     send(ctx, res, entry, id, response)
+    pausedNs += sent - before
+    ctx.stats.handlingMs += Number(process.hrtime.bigint() - started - pausedNs) / 1e6
   }
   if (kind.error) return reply(errorResponse(kind.protocol, kind.error, id))
   let signer = null
@@ -208,9 +215,12 @@ async function serve(ctx, req, res, body, pathname) {
       case 'hang':
         entry.status = 'hang'
         return undefined
-      case 'delay':
+      case 'delay': {
+        const before = process.hrtime.bigint()
         await sleep(rule.delay_ms)
+        pausedNs += process.hrtime.bigint() - before
         break
+      }
       case 'throttle':
         ctx.stats.throttled += 1
         return reply(errorResponse(kind.protocol, faultError(rule, kind.service), id))

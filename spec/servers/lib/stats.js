@@ -35,6 +35,8 @@ class Stats {
     this.requestsWithToken = 0
     this.recent = []
     this.stsCalls = []
+    this.handlingMs = 0
+    this.addedLatencyMs = 0
     this.metadataCredentialsServed = 0
     this.containerCredentialsServed = 0
   }
@@ -111,6 +113,8 @@ class Stats {
       signed_by: this.signedBy,
       security_tokens_seen: this.tokensSeen,
       requests_with_security_token: this.requestsWithToken,
+      handling_ms: Math.round(this.handlingMs),
+      added_latency_ms: this.addedLatencyMs,
       sts_calls: this.stsCalls,
       metadata_credentials_served: this.metadataCredentialsServed,
       container_credentials_served: this.containerCredentialsServed,

@@ -1,9 +1,11 @@
 'use strict'
 // Runs the signature check of lib/signature.js over the signed requests of
-// the SigV4 test suite (../../shared/testdata/sigv4/v4, path-normalizing
-// cases whose path could travel as it is written): each must pass as signed, and fail once its body or a signed
-// header is changed.  Prints one line per failing case, then
-// "checked N vectors, F failed"; exits 1 when any failed.
+// the SigV4 test suite (../../shared/testdata/sigv4/v4: the path-normalizing
+// cases whose path could travel as it is written).  Each must pass as
+// signed, and fail once its body or a signed header is changed, with a
+// wrong secret, more than 5 minutes late, and for another region.
+// Prints one line per failing case, then "checked N vectors, F failed";
+// exits 1 when any failed.
 // usage: node test/sigv4_vectors.js DIR
 
 const fs = require('fs')
@@ -59,6 +61,13 @@ function checkCase(dir) {
   const wrongKey = new CredentialStore([{ accessKeyId: c.access_key_id,
     secretAccessKey: c.secret_access_key + 'x', sessionToken: c.token || null }], null)
   if (verify(signed.req, signed.body, wrongKey, expect).ok) return 'accepted with a wrong secret'
+  const late = Object.assign({}, expect, { now: expect.now + 301 * 1000 })
+  const expired = verify(signed.req, signed.body, store, late)
+  if (expired.kind !== 'expired-signature') return 'accepted more than 5 minutes late'
+  const elsewhere = Object.assign({}, expect, { regions: ['eu-west-1'] })
+  if (verify(signed.req, signed.body, store, elsewhere).kind !== 'scope') {
+    return 'accepted for another region'
+  }
   return null
 }
 
