@@ -71,6 +71,11 @@ test: all test-deps
 bench: all test-deps
 	@sh spec/bench/run
 
+# The Lambda zip (dist/streamquery-lambda.zip); see deploy/package.sh.
+package: all
+	@sh spec/support/ensure-debs.sh zip binutils
+	sh deploy/package.sh
+
 lint: all
 	luacheck -q lua spec scheduled_queries
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
