@@ -8,6 +8,7 @@ local helper = {}
 helper.root = assert(os.getenv("STREAMQUERY_ROOT"), "STREAMQUERY_ROOT is not set")
 helper.shared = helper.root .. "/../shared"
 helper.servers = helper.root .. "/spec/servers"
+helper.json_null = cjson.null
 
 -- Quotes a string for /bin/sh.
 function helper.quote(text)
