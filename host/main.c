@@ -21,6 +21,7 @@
 #include "kinesis.h"
 #include "runtime.h"
 #include "sigv4.h"
+#include "sqlite.h"
 
 #define PROGRAM "streamquery"
 
@@ -35,6 +36,7 @@ static const luaL_Reg primitives[] = {
   {"host.kinesis", luaopen_host_kinesis},
   {"host.runtime", luaopen_host_runtime},
   {"host.sigv4", luaopen_host_sigv4},
+  {"host.sqlite", luaopen_host_sqlite},
   {NULL, NULL}
 };
 
