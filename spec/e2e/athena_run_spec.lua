@@ -172,6 +172,29 @@ describe("bin/host run against Athena and Kinesis test servers", function()
     assert.are.equal("CANCELLED", server:queries()[1].state)
   end)
 
+  it("stops what still runs when sfn_timeout_secs runs out, and reports every query", function()
+    local stream = new_stream()
+    server:scripts({ { match = "-- endless", running_polls = 1000000 },
+                     { match = "-- quick", result = { columns = { "a" }, rows = { { "1" } } } } })
+    local p = project({ endless = { sql = "-- endless\nSELECT 1" },
+                        quick = { sql = "-- quick\nSELECT 1" } },
+      { config = { destination_kinesis_stream = stream, sfn_timeout_secs = 3,
+                   sfn_wait_secs = 1 } })
+    local result = run(p, {})
+    assert.are.equal(1, result.status, result.stderr)
+    local records = e2e.read_stream(server, stream)
+    local endless = e2e.parts_of(records, "endless")
+    assert.are.equal(1, #endless)
+    assert.are.equal("timed out: the execution reached sfn_timeout_secs (3 s)",
+      endless[1].record.execution.error.description)
+    assert.are.same({ { a = "1" } }, e2e.parts_of(records, "quick")[1].record.data.rows)
+    for _, q in ipairs(server:queries()) do
+      if q.query:find("endless", 1, true) then
+        assert.are.equal("CANCELLED", q.state)
+      end
+    end
+  end)
+
   it("sends an error record for a failed query while the others are delivered", function()
     local stream = new_stream()
     server:scripts({ { match = "-- broken", final = "FAILED", reason = "Table not found" },
