@@ -33,11 +33,17 @@ fail() {
 for tool in zip objdump ldd; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (apt-get install zip binutils)"
 done
-cjson=$(lua5.4 -e 'print((package.searchpath("cjson", package.cpath)))' 2>/dev/null) \
-  || cjson=""
+# The cjson module of the system's Lua 5.4 (lua5.4 on Debian, lua on
+# Amazon Linux).
+cjson=""
+for lua in lua5.4 lua; do
+  command -v "$lua" >/dev/null 2>&1 || continue
+  cjson=$("$lua" -e 'print((package.searchpath("cjson", package.cpath)))' \
+    2>/dev/null) || cjson=""
+  [ -n "$cjson" ] && [ -f "$cjson" ] && break
+done
 [ -n "$cjson" ] && [ -f "$cjson" ] \
-  || cjson=/usr/lib/x86_64-linux-gnu/lua/5.4/cjson.so
-[ -f "$cjson" ] || fail "the Lua cjson module is missing (apt-get install lua-cjson)"
+  || fail "the Lua cjson module is missing (apt-get install lua-cjson)"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
