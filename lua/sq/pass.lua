@@ -201,13 +201,11 @@ function Pass:check_running(items)
   for id, item in pairs(by_id) do
     local status = statuses[id]
     item.status = status
-    if status then
-      local s = status.state
-      if s == "FAILED" or s == "CANCELLED" then
-        self:fail(item, status, s, s .. ": " .. tostring(status.reason or "no reason given"))
-      elseif s == "QUEUED" or s == "RUNNING" then
-        self:check_timeout(item, status)
-      end
+    local s = status and status.state
+    if s == "FAILED" or s == "CANCELLED" then
+      self:fail(item, status, s, s .. ": " .. tostring(status.reason or "no reason given"))
+    elseif s ~= "SUCCEEDED" then -- queued, running, or no answer this time
+      self:check_timeout(item, status)
     end
   end
 end

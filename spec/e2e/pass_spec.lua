@@ -126,6 +126,24 @@ describe("bin/host pass", function()
       assert.are.same({ { a = "x" } }, records[1].data.rows)
     end)
 
+  it("reports a query whose id Athena does not know instead of waiting for it forever",
+    function()
+      local p = project({ lost = { sql = "-- lost\nSELECT 1" } })
+      local out = e2e.tmpdir() .. "/out.jsonl"
+      local state = { done = 0, ["continue"] = 1, step_function_state = {
+        streamquery_configuration = { clock = CLOCK, tags = { "hourly" } },
+        lost = { query_execution_id = "0e0e0e0e-0000-4000-8000-000000000000" } } }
+      local result, response = pass(p, state, { "--sink", "file:" .. out })
+      assert.are.equal(1, result.status, result.stderr)
+      assert.are.equal(1, response.done)
+      assert.are.same({ query_execution_id = "0e0e0e0e-0000-4000-8000-000000000000",
+        sent_to_streamalert = true, error = "FAILED" }, response.step_function_state.lost)
+      local record = e2e.json_lines(e2e.read(out))[1]
+      assert.are.equal("FAILED: INVALID_INPUT: Query execution "
+        .. "0e0e0e0e-0000-4000-8000-000000000000 was not found",
+        record.execution.error.description)
+    end)
+
   it("sends an error record for a query that cannot render; the others go on", function()
     server:scripts({ { match = "-- ok", result = { columns = { "a" }, rows = { { "1" } } } } })
     local p = e2e.project({}, {

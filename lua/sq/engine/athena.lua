@@ -9,6 +9,13 @@ local athena = {}
 local TARGET = "AmazonAthena."
 local BATCH_IDS = 50 -- BatchGetQueryExecution's most ids per call
 
+-- Error codes of BatchGetQueryExecution's unprocessed ids worth asking
+-- again about in the next pass.
+local function transient(code)
+  return code:find("Throttl") or code:find("TooMany") or code:find("Internal")
+    or code:find("Unavailable") or code == "nil"
+end
+
 local Engine = {}
 Engine.__index = Engine
 
@@ -82,9 +89,16 @@ function Engine:status(ids)
   end
   local statuses = {}
   for _, answer in ipairs(self.client:batch(calls)) do
-    local executions = answer.response and answer.response.QueryExecutions or {}
-    for _, execution in ipairs(executions) do
+    local response = answer.response or {}
+    for _, execution in ipairs(response.QueryExecutions or {}) do
       statuses[execution.QueryExecutionId] = status_of(execution)
+    end
+    for _, unprocessed in ipairs(response.UnprocessedQueryExecutionIds or {}) do
+      local code = tostring(unprocessed.ErrorCode)
+      if not transient(code) then -- an id Athena does not know will never finish
+        statuses[unprocessed.QueryExecutionId] = { state = "FAILED",
+          reason = code .. ": " .. tostring(unprocessed.ErrorMessage) }
+      end
     end
   end
   return statuses
