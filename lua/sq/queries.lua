@@ -99,7 +99,7 @@ local safe_table = copy(table)
 
 -- table.move that refuses to copy more than MAX_MOVE elements at once.
 function safe_table.move(a1, f, e, t, a2)
-  if math.type(f) == "integer" and math.type(e) == "integer" and e - f >= MAX_MOVE then
+  if type(f) == "number" and type(e) == "number" and e - f >= MAX_MOVE then
     error(string.format("table.move: %d elements is more than a query file may move at once",
       e - f + 1), 2)
   end

@@ -39,14 +39,9 @@ end
 
 -- Checks that go across the configuration and the queries.
 local function cross_check(cfg, set, clock, add_query, add_config, getenv)
+  local unscheduled = {}
   for _, query in ipairs(selection.unscheduled(set, cfg.pack_names)) do
-    add_query(query, "warning", string.format("query %s is in no pack: none of its tags (%s) is "
-      .. "a pack name (%s)", query.name, table.concat(query.tags, ", "),
-      table.concat(cfg.pack_names, ", ")))
-  end
-  for _, pack in ipairs(selection.empty_packs(set, cfg.pack_names)) do
-    add_config("$.packs." .. pack, string.format("pack %s runs no query: no query has the tag %s",
-      pack, pack))
+    unscheduled[query] = true
   end
   local database = cfg.athena and cfg.athena.database or getenv("ATHENA_DATABASE")
   for _, query in ipairs(set.list) do
@@ -57,6 +52,11 @@ local function cross_check(cfg, set, clock, add_query, add_config, getenv)
       add_query(query, "error", string.format("query %s renders to %d bytes of SQL; Athena "
         .. "accepts at most %d", query.name, #sql, ATHENA_QUERY_MAX))
     end
+    if unscheduled[query] then
+      add_query(query, "warning", string.format("query %s is in no pack: none of its tags (%s) "
+        .. "is a pack name (%s)", query.name, table.concat(query.tags, ", "),
+        table.concat(cfg.pack_names, ", ")))
+    end
     if not query.database and not database then
       add_query(query, "warning", string.format("query %s has no Athena database: set "
         .. "athena.database in the configuration or database in the query", query.name))
@@ -65,6 +65,10 @@ local function cross_check(cfg, set, clock, add_query, add_config, getenv)
       add_query(query, "warning", string.format("timeout_secs %d is longer than the execution "
         .. "may last (sfn_timeout_secs %d)", query.timeout_secs, cfg.sfn_timeout_secs))
     end
+  end
+  for _, pack in ipairs(selection.empty_packs(set, cfg.pack_names)) do
+    add_config("$.packs." .. pack, string.format("pack %s runs no query: no query has the tag %s",
+      pack, pack))
   end
 end
 
