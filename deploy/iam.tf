@@ -11,19 +11,26 @@ locals {
   data_bucket_arns = [for bucket in var.data_buckets : "arn:${local.partition}:s3:::${bucket}"]
 }
 
-data "aws_iam_policy_document" "lambda_assume" {
+# Who may take each role.
+data "aws_iam_policy_document" "assume" {
+  for_each = {
+    function      = "lambda.amazonaws.com"
+    state_machine = "states.amazonaws.com"
+    events        = "events.amazonaws.com"
+  }
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
+      identifiers = [each.value]
     }
   }
 }
 
 resource "aws_iam_role" "function" {
   name               = "${local.name}_function"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["function"].json
   tags               = var.tags
 }
 
@@ -115,19 +122,9 @@ resource "aws_iam_role_policy" "function" {
   policy = data.aws_iam_policy_document.function.json
 }
 
-data "aws_iam_policy_document" "states_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "state_machine" {
   name               = "${local.name}_state_machine"
-  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["state_machine"].json
   tags               = var.tags
 }
 
@@ -145,19 +142,9 @@ resource "aws_iam_role_policy" "state_machine" {
   policy = data.aws_iam_policy_document.state_machine.json
 }
 
-data "aws_iam_policy_document" "events_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "events" {
   name               = "${local.name}_events"
-  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["events"].json
   tags               = var.tags
 }
 

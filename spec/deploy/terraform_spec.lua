@@ -243,6 +243,19 @@ describe("the Terraform module", function()
       resources = { "${aws_sfn_state_machine.streamquery.arn}" } } }, events.statement)
   end)
 
+  it("lets each service take only its own role", function()
+    local assume = render.block(parsed, "data", "aws_iam_policy_document", "assume")
+    assert.are.same({ ["function"] = "lambda.amazonaws.com",
+      state_machine = "states.amazonaws.com", events = "events.amazonaws.com" }, assume.for_each)
+    assert.are.same({ { actions = { "sts:AssumeRole" }, principals = { { type = "Service",
+      identifiers = { "${each.value}" } } } } }, assume.statement)
+    for _, role in ipairs({ "function", "state_machine", "events" }) do
+      local block = render.block(parsed, "resource", "aws_iam_role", role)
+      assert.are.equal('${data.aws_iam_policy_document.assume["' .. role .. '"].json}',
+        block.assume_role_policy)
+    end
+  end)
+
   it("alarms on function errors and on failed or timed-out executions, if enabled", function()
     local errors = render.block(parsed, "resource", "aws_cloudwatch_metric_alarm",
       "function_errors")
