@@ -8,17 +8,17 @@
 -- tables { message =, pos = } so that the caller can name the position.
 local lexer = {}
 
--- Words that cannot be used as a bare alias or column name.
+-- Trino's reserved words: never an identifier unless quoted. Other words of the
+-- grammar (LIMIT, OVER, ROWS, LAST ...) are identifiers that the parser recognizes
+-- where they can appear.
 local RESERVED = {}
 for word in ([[
-  all and array as asc at between both by case cast create cross current_date
-  current_time current_timestamp deallocate delete desc describe distinct drop
-  else end escape except exists extract false fetch first for from full
-  group grouping having in inner insert intersect interval into is join last
-  lateral left like limit localtime localtimestamp natural not null nulls
-  offset on or order outer over partition preceding range recursive right
-  rollup rows select set some table then to true try_cast uescape union unnest
-  using values when where window with following unbounded cube
+  alter and as between by case cast constraint create cross cube current_date
+  current_time current_timestamp deallocate delete describe distinct drop else end
+  escape except execute exists extract false for from full group grouping having
+  in inner insert intersect into is join left like localtime localtimestamp
+  natural not null on or order outer prepare recursive right rollup select
+  table then true uescape union unnest using values when where with
 ]]):gmatch("%S+") do
   RESERVED[word] = true
 end

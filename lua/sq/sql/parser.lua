@@ -265,12 +265,17 @@ function P:column_aliases()
   return names
 end
 
+-- Words that follow a select item or a table, so never a bare alias there.
+local NOT_AN_ALIAS = { limit = true, offset = true, fetch = true, window = true,
+                       tablesample = true }
+
 -- An optional [AS] alias [(columns)].
 function P:alias(allow_columns)
   local alias, columns
+  local token = self:peek()
   if self:accept("as") then
     alias = self:identifier("an alias")
-  elseif self:peek().kind == "ident" then
+  elseif token.kind == "ident" and (token.quoted or not NOT_AN_ALIAS[token.value]) then
     alias = self:identifier()
   end
   if alias and allow_columns and self:is_op("(") then
@@ -857,32 +862,20 @@ function P:primary()
     elseif value == "case" then
       self:next()
       return self:case_expression(token)
-    elseif value == "cast" or value == "try_cast" then
+    elseif value == "cast" then
       self:next()
       self:expect_op("(")
       local expr = self:expression()
       self:expect("as")
       local type = self:type_name()
       self:expect_op(")")
-      return { node = "cast", expr = expr, type = type, try = value == "try_cast", pos = token.pos }
+      return { node = "cast", expr = expr, type = type, pos = token.pos }
     elseif value == "exists" then
       self:next()
       self:expect_op("(")
       local query = self:query()
       self:expect_op(")")
       return { node = "exists", query = query, pos = token.pos }
-    elseif value == "interval" then
-      self:next()
-      return self:interval(token)
-    elseif value == "array" then
-      self:next()
-      self:expect_op("[")
-      local items = {}
-      if not self:is_op("]") then
-        items = self:expression_list()
-      end
-      self:expect_op("]")
-      return { node = "array", items = items, pos = token.pos }
     elseif CURRENT[value] then
       self:next()
       if self:is_op("(") then
@@ -903,6 +896,31 @@ function P:primary()
     fail("unexpected " .. value:upper(), token.pos)
   elseif kind == "ident" then
     if not token.quoted then
+      local after = self:peek(1)
+      if value == "array" and self:is_op("[", 1) then
+        self:next()
+        self:next()
+        local items = {}
+        if not self:is_op("]") then
+          items = self:expression_list()
+        end
+        self:expect_op("]")
+        return { node = "array", items = items, pos = token.pos }
+      end
+      if value == "interval" and (after.kind == "string" or after.kind == "number"
+        or self:is_op("-", 1) or self:is_op("+", 1)) then
+        self:next()
+        return self:interval(token)
+      end
+      if value == "try_cast" and self:is_op("(", 1) then
+        self:next()
+        self:expect_op("(")
+        local expr = self:expression()
+        self:expect("as")
+        local type = self:type_name()
+        self:expect_op(")")
+        return { node = "cast", expr = expr, type = type, try = true, pos = token.pos }
+      end
       -- typed literals: TIMESTAMP '...', DATE '...'
       if (value == "timestamp" or value == "date") and self:peek(1).kind == "string" then
         self:next()
