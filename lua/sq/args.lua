@@ -148,12 +148,22 @@ function args.help(spec)
     labels[i] = "--" .. option.name .. (option.value and " " .. option.value or "")
     width = math.max(width, #labels[i])
   end
+  local indent = string.rep(" ", width + 4)
   for i, option in ipairs(options_of(spec)) do
     local help = option.help or ""
     if option.repeatable then
       help = help .. " (repeatable)"
     end
-    lines[#lines + 1] = string.format("  %-" .. width .. "s  %s", labels[i], help)
+    local line = string.format("  %-" .. width .. "s ", labels[i])
+    for word in help:gmatch("%S+") do
+      if #line + 1 + #word > 79 and #line > #indent then
+        lines[#lines + 1] = line
+        line = indent .. word
+      else
+        line = line .. " " .. word
+      end
+    end
+    lines[#lines + 1] = line
   end
   if spec.notes then
     lines[#lines + 1] = ""

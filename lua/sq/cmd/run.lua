@@ -22,8 +22,8 @@ local run = {}
 
 run.spec = {
   command = "run",
-  summary = "Run the queries selected by --tags and --query. With --dry-run, print each selected "
-    .. "query's\nparameters and rendered SQL instead, without contacting AWS.",
+  summary = "Run the queries selected by --tags and --query. With --dry-run, print each\n"
+    .. "selected query's parameters and rendered SQL instead, without contacting AWS.",
   options = {
     { name = "dry-run", help = "render the selected queries and print them; run nothing" },
     { name = "clock", value = "ISO", help = "the execution clock, YYYY-MM-DDTHH:MM:SSZ "
@@ -39,8 +39,9 @@ run.spec = {
     runner.OPTIONS.budget,
   },
   notes = {
-    "Exit status: 0 success; 1 a query failed (with --dry-run: a parameter could not be",
-    "computed or the SQL rendered); 2 usage error or invalid configuration or query files.",
+    "Exit status: 0 success; 1 a query failed (with --dry-run: a parameter could not",
+    "be computed or the SQL rendered); 2 usage error, or invalid configuration or",
+    "query files.",
   },
 }
 

@@ -27,8 +27,8 @@ validate.spec = {
       .. "(default: now)" },
   },
   notes = {
-    "Problems are printed as FILE:LINE: message (queries) or FILE: $.json.path: message",
-    "(configuration); warnings say \"warning:\".",
+    "Problems are printed as FILE:LINE: message (queries) or",
+    "FILE: $.json.path: message (configuration); warnings say \"warning:\".",
     "Exit status: 0 no errors (warnings allowed); 1 errors were found; 2 usage error.",
   },
 }
@@ -38,12 +38,12 @@ local function plural(n, word, words)
 end
 
 -- Checks that go across the configuration and the queries.
-local function cross_check(cfg, set, clock, add_query, add_config, getenv)
+local function cross_check(cfg, set, clock, add_query, add_config)
   local unscheduled = {}
   for _, query in ipairs(selection.unscheduled(set, cfg.pack_names)) do
     unscheduled[query] = true
   end
-  local database = cfg.athena and cfg.athena.database or getenv("ATHENA_DATABASE")
+  local database = cfg.athena and cfg.athena.database
   for _, query in ipairs(set.list) do
     local values, sql = run.render(query, clock)
     if values == nil then
@@ -74,8 +74,7 @@ end
 
 -- Runs every check. Returns the lines to print (problems then summary)
 -- and the number of errors.
-function validate.check(opts, root, getenv)
-  getenv = getenv or os.getenv
+function validate.check(opts, root)
   local lines, errors, warnings = {}, 0, 0
   local function count(level)
     if level == "error" then
@@ -106,7 +105,7 @@ function validate.check(opts, root, getenv)
         count("warning")
         lines[#lines + 1] = config.format_problem({ level = "warning", file = config_file,
           path = path, message = message })
-      end, getenv)
+      end)
   end
   local what = {}
   if set then
