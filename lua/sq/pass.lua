@@ -296,7 +296,8 @@ function Pass:deliver_result(item)
     if final then
       entry.cursor, entry.sent_to_streamalert = nil, true
       self.summary.succeeded = self.summary.succeeded + 1
-      self:log("info", string.format("query %s: %d rows sent", item.name, cursor.n),
+      self:log("info", string.format("query %s delivered: %d row%s in %d record%s", item.name,
+        cursor.n, cursor.n == 1 and "" or "s", cursor.p - 1, cursor.p == 2 and "" or "s"),
         { query = item.name, rows = cursor.n })
       return
     end
