@@ -668,7 +668,11 @@ local function list_with_find(dir)
   for line in pipe:lines() do
     found[#found + 1] = line:sub(#dir + 4) -- drop "DIR/./"
   end
-  pipe:close()
+  local ok, _, status = pipe:close()
+  if not ok then -- never an empty list for a listing that failed
+    return nil, string.format("cannot list the folder: find(1) failed with status %s, and "
+      .. "LuaFileSystem (lfs) is not installed", tostring(status))
+  end
   table.sort(found)
   return found
 end

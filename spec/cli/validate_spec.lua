@@ -208,3 +208,48 @@ query {
     }) }, e2e.host({ "validate", "--queries-dir", "x" }, ENV))
   end)
 end)
+
+describe("the command line", function()
+  local cli = require("sq.cli")
+  local saved_stderr, saved_module
+
+  -- Runs cli.main with a validate command that raises err; returns what
+  -- reached stderr and the exit status.
+  local function main_raising(err, argv)
+    local written = {}
+    saved_stderr, saved_module = io.stderr, package.loaded["sq.cmd.validate"]
+    package.loaded["sq.cmd.validate"] = { run = function() error(err) end }
+    io.stderr = { write = function(_, ...) -- luacheck: ignore 122
+      for _, part in ipairs({ ... }) do
+        written[#written + 1] = part
+      end
+    end }
+    local ok, status = pcall(cli.main, argv, ROOT)
+    -- luacheck: ignore 122
+    io.stderr, package.loaded["sq.cmd.validate"] = saved_stderr, saved_module
+    assert(ok, status)
+    return table.concat(written), status
+  end
+
+  it("turns a Lua error into one line on stderr and exit status 2", function()
+    local text, status = main_raising("the configuration vanished", { "validate" })
+    assert.are.equal(2, status)
+    assert.are.equal("streamquery: error: the configuration vanished\n", text)
+  end)
+
+  it("gives an error object's message", function()
+    local text, status = main_raising({ type = "InvalidEvent", message = "no clock" },
+      { "validate" })
+    assert.are.equal(2, status)
+    assert.are.equal("streamquery: error: no clock\n", text)
+  end)
+
+  it("adds the source location and the traceback with --debug", function()
+    local text, status = main_raising("boom", { "--debug", "validate" })
+    assert.are.equal(2, status)
+    local first, second = text:match("^([^\n]*)\n([^\n]*)\n")
+    assert.truthy(first:match("^streamquery: error: [^ ]*spec/cli/validate_spec%.lua:%d+: boom$"),
+      first)
+    assert.are.equal("stack traceback:", second)
+  end)
+end)

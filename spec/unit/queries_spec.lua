@@ -403,6 +403,16 @@ query {
       assert.are.same({ "a_logins.lua", "nested/b_braces.lua" }, queries.list_files(dir))
     end)
 
+    it("fails loudly, never with an empty list, when find(1) cannot run", function()
+      local script = "print(select(2, require('sq.queries').list_files('" .. FIXTURES
+        .. "/dry_run', 'find')))"
+      local pipe = io.popen("PATH=/nonexistent /usr/bin/lua5.4 -e \"" .. script .. "\"")
+      local out = pipe:read("a")
+      pipe:close()
+      assert.are.equal("cannot list the folder: find(1) failed with status 127, and "
+        .. "LuaFileSystem (lfs) is not installed\n", out)
+    end)
+
     it("skips hidden files and folders", function()
       local dir = os.tmpname()
       os.remove(dir)
