@@ -154,6 +154,21 @@ describe("the state machine driving bin/host lambda", function()
     end
   end)
 
+  it("gives each pass the time the invocation's deadline leaves", function()
+    local before = #server:queries()
+    local env = server:env()
+    env.SSL_CERT_FILE = nil
+    local command = helper.quote(helper.root .. "/bin/host") .. " lambda"
+    local report = helper.play({ events = { first_event() }, env = env, command = command,
+      timeout_secs = 0 })
+    assert.are.equal(0, report.invocations[1].response.done)
+    assert.are.equal(before, #server:queries()) -- no time left: nothing started
+    report = helper.play({ events = { first_event() }, env = env, command = command,
+      timeout_secs = cfg.lambda.timeout })
+    assert.are.equal("response", report.invocations[1].outcome)
+    assert.are.equal(before + #sample_names("hourly"), #server:queries())
+  end)
+
   it("retries the task when the Lambda service fails, as the definition says", function()
     local report = execute(first_event(), "service-errors", "--service-errors 2")
     assert.are.equal("SUCCEEDED", report.status)

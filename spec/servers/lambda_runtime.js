@@ -78,7 +78,7 @@ function errorBodyProblem(body) {
 }
 
 function createRuntime(options = {}) {
-  const timeoutMs = (options.timeoutSecs || 60) * 1000
+  const timeoutMs = (options.timeoutSecs ?? 60) * 1000
   const functionArn = options.functionArn || DEFAULT_ARN
   const queue = [] // invocations waiting for a "next"
   const open = new Map() // request id -> invocation handed out, no outcome yet
