@@ -3424,6 +3424,22 @@ static int loader_close(lua_State *L)
 }
 
 
+/* sqlite.check_regex(pattern): nil, or why the pattern cannot be used. */
+static int l_check_regex(lua_State *L)
+{
+  const char *pattern = luaL_checkstring(L, 1);
+  java_regex jr;
+  char err[512];
+
+  if (java_regex_compile(&jr, pattern, err, sizeof err) != 0) {
+    lua_pushstring(L, err);
+    return 1;
+  }
+  regfree(&jr.re);
+  return 0;
+}
+
+
 /* sqlite.format_double(x): a double as Athena renders it. */
 static int l_format_double(lua_State *L)
 {
@@ -3558,6 +3574,7 @@ int luaopen_host_sqlite(lua_State *L)
     {"open", db_open}, {"format_double", l_format_double},
     {"parse_timestamp", l_parse_timestamp},
     {"format_timestamp", l_format_timestamp}, {"files", l_files},
+    {"check_regex", l_check_regex},
     {NULL, NULL}
   };
 

@@ -256,6 +256,9 @@ function Engine:fill(entry, count)
   while not entry.done and #entry.buffer < count do
     local rows, done = entry.cursor:fetch(count - #entry.buffer, cjson.null)
     if not rows then
+      if done:find("not supported by the local engine", 1, true) then
+        return nil, "NOT_SUPPORTED: " .. done
+      end
       return nil, "GENERIC_USER_ERROR: " .. done
     end
     table.move(rows, 1, #rows, #entry.buffer + 1, entry.buffer)

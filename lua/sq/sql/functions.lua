@@ -4,6 +4,7 @@
 -- aggregates return the SQLite aggregate's name, argument SQL and result type so that
 -- DISTINCT, FILTER and OVER can be put around them. The functions SQLite lacks are
 -- registered in C by host.sqlite (sq_* names, regexp_*, approx_percentile, max_by, min_by).
+local sqlite = require("host.sqlite")
 local types = require("sq.sql.types")
 local translate = require("sq.sql.translate")
 
@@ -141,11 +142,26 @@ end
 -- Regular expressions (Java syntax, compiled in C)
 ---------------------------------------------------------------------------
 
-F.regexp_like = simple("regexp_like", 2, 2, { "varchar", "varchar" }, BOOLEAN)
-F.regexp_extract = simple("regexp_extract", 2, 3, { "varchar", "varchar", "bigint" }, VARCHAR)
-F.regexp_extract_all = simple("regexp_extract_all", 2, 3, { "varchar", "varchar", "bigint" },
+-- A literal pattern is checked here, so that a refusal names its position.
+local function regex(name, min, max, arg_types, result)
+  local translate_call = simple(name, min, max, arg_types, result)
+  return function(self, node, scope)
+    local pattern = node.args[2]
+    if pattern and pattern.node == "string" then
+      local err = sqlite.check_regex(pattern.value)
+      if err then
+        self:fail(err, pattern.pos)
+      end
+    end
+    return translate_call(self, node, scope)
+  end
+end
+
+F.regexp_like = regex("regexp_like", 2, 2, { "varchar", "varchar" }, BOOLEAN)
+F.regexp_extract = regex("regexp_extract", 2, 3, { "varchar", "varchar", "bigint" }, VARCHAR)
+F.regexp_extract_all = regex("regexp_extract_all", 2, 3, { "varchar", "varchar", "bigint" },
   types.array(VARCHAR))
-F.regexp_replace = simple("regexp_replace", 2, 3, { "varchar", "varchar", "varchar" }, VARCHAR)
+F.regexp_replace = regex("regexp_replace", 2, 3, { "varchar", "varchar", "varchar" }, VARCHAR)
 
 ---------------------------------------------------------------------------
 -- Conditionals and types

@@ -505,7 +505,8 @@ function T:arithmetic(node, a, b)
       t = UNKNOWN
     end
     local sql = string.format("(%s %s %s)", a.sql, op, b.sql)
-    if (op == "/" or op == "%") and t == BIGINT then
+    local literal = node.right.node == "number" and tonumber(node.right.value) ~= 0
+    if (op == "/" or op == "%") and t == BIGINT and not literal then
       -- Trino raises on division by zero where SQLite gives NULL
       sql = string.format("(%s %s sq_nonzero(%s))", a.sql, op, b.sql)
     end

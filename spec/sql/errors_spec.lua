@@ -1,0 +1,76 @@
+-- What the local engine cannot run, or Athena would refuse, is an error that names the
+-- construct and its position; never a silently different answer.
+local support = require("sql.support")
+
+local function reason(engine, sql)
+  local result = support.run(engine, sql)
+  assert.are.equal("FAILED", result.state)
+  return result.reason
+end
+
+describe("errors of the local engine's SQL", function()
+  local engine
+
+  setup(function()
+    engine = support.engine(support.ROOT .. "/spec/sql/fixtures")
+  end)
+
+  teardown(function()
+    engine:close()
+  end)
+
+  it("names an unsupported construct and its line and column", function()
+    assert.are.equal("NOT_SUPPORTED: line 2:10: GROUPING SETS, ROLLUP and CUBE is not supported"
+      .. " by the local engine", reason(engine, "SELECT eventname, count(*) FROM cloudtrail\n"
+      .. "GROUP BY ROLLUP (eventname)"))
+    assert.are.equal("NOT_SUPPORTED: line 1:26: TABLESAMPLE is not supported by the local engine",
+      reason(engine, "SELECT * FROM cloudtrail TABLESAMPLE BERNOULLI (10)"))
+    assert.are.equal("NOT_SUPPORTED: line 1:8: Function 'levenshtein_distance' is not supported by"
+      .. " the local engine", reason(engine, "SELECT levenshtein_distance(eventname, 'x') FROM "
+      .. "cloudtrail"))
+    assert.are.equal("NOT_SUPPORTED: line 1:37: UNNEST of several arrays at once is not supported"
+      .. " by the local engine", reason(engine, "SELECT x, y FROM metrics CROSS JOIN "
+      .. "UNNEST(tags, tags) AS t(x, y)"))
+    assert.are.equal("NOT_SUPPORTED: line 1:24: AT TIME ZONE other than 'UTC' is not supported by"
+      .. " the local engine", reason(engine, "SELECT at AT TIME ZONE 'Europe/Paris' FROM metrics"))
+  end)
+
+  it("refuses regular expressions that POSIX would match differently", function()
+    assert.are.equal("NOT_SUPPORTED: line 1:26: regular expression 'a.*?b': lazy and possessive "
+      .. "quantifiers is not supported by the local engine",
+      reason(engine, "SELECT regexp_like(name, 'a.*?b') FROM metrics"))
+    assert.are.equal("NOT_SUPPORTED: regular expression '(?=x)': look-around and inline flags "
+      .. "is not supported by the local engine",
+      reason(engine, "SELECT regexp_like(name, concat('(?=', 'x)')) FROM metrics"))
+  end)
+
+  it("says which column cannot be resolved, and where", function()
+    assert.are.equal("SYNTAX_ERROR: line 1:8: Column 'eventnam' cannot be resolved",
+      reason(engine, "SELECT eventnam FROM cloudtrail"))
+    assert.are.equal("SYNTAX_ERROR: line 1:20: Field 'nope' not found in row(arn varchar, "
+      .. "accountid varchar, type varchar)", reason(engine, "SELECT resources[1].nope FROM "
+      .. "cloudtrail"))
+    assert.are.equal("SYNTAX_ERROR: line 1:8: Expression of type map(varchar, varchar) has no "
+      .. "field 'bucketname'; write a subscript: ['bucketname']",
+      reason(engine, "SELECT requestparameters.bucketname FROM sa_cloudtrail"))
+  end)
+
+  it("refuses what Athena refuses instead of answering", function()
+    assert.are.equal("SYNTAX_ERROR: line 1:8: 'eventname' must be an aggregate expression or "
+      .. "appear in GROUP BY clause", reason(engine, "SELECT eventname, count(*) FROM cloudtrail "
+      .. "GROUP BY eventsource"))
+    assert.are.equal("SYNTAX_ERROR: line 1:38: Cannot apply operator: bigint = varchar",
+      reason(engine, "SELECT name FROM metrics WHERE value = '7'"))
+    assert.are.equal("SYNTAX_ERROR: line 1:8: Column 'dt' is ambiguous",
+      reason(engine, "SELECT dt FROM cloudtrail a CROSS JOIN sa_cloudtrail b"))
+    assert.are.equal("SYNTAX_ERROR: line 1:10: unexpected 'form' after the end of the query",
+      reason(engine, "SELECT * FORM cloudtrail"))
+  end)
+
+  it("stops at run time where Athena would (division by zero, bad casts)", function()
+    assert.are.equal("GENERIC_USER_ERROR: Division by zero",
+      reason(engine, "SELECT value / (value - value) FROM metrics"))
+    assert.are.equal("GENERIC_USER_ERROR: Cannot cast 'a' to BIGINT",
+      reason(engine, "SELECT CAST(name AS BIGINT) FROM metrics"))
+  end)
+end)
