@@ -59,8 +59,13 @@ local function read_only(name, contents, missing)
     __newindex = function(_, key)
       error(string.format("%s.%s cannot be changed in a query file", name, tostring(key)), 2)
     end,
-    __pairs = function()
-      return next, contents, nil
+    __pairs = function() -- an iterator that does not hand out the table itself
+      local key
+      return function()
+        local value
+        key, value = next(contents, key)
+        return key, value
+      end
     end,
     __metatable = false,
   })
@@ -131,6 +136,13 @@ local function sandbox_pcall(f, ...)
 end
 
 -- Bounded execution -------------------------------------------------------------------------
+--
+-- TODO(sandbox): the bounds are checked between Lua instructions, so one
+-- call into C is not interrupted: a pattern that backtracks for minutes in
+-- string.find, or a string doubled past the memory bound in fewer than
+-- HOOK_EVERY instructions, is caught only afterwards (or by the operating
+-- system). A hard memory cap needs a limiting allocator in the host
+-- (lua_setallocf), and a time cap a timer that the host checks.
 
 -- Runs fn(...) with the instruction and memory bounds, the safe string
 -- methods, and the caller's hook restored afterwards. Returns true and

@@ -335,6 +335,22 @@ query {
       assert.are.equal("D", set.by_name.b.description)
     end)
 
+    it("iterates over a library without handing out the table behind it", function()
+      local set, problems = load({
+        ["a.lua"] = [[
+local names = {}
+for name in pairs(string) do names[#names + 1] = name end
+local _, behind = pairs(string)
+query { name = "a", description = tostring(#names > 10 and behind == nil), tags = { "x" },
+  query = "SELECT 1" }]],
+        ["b.lua"] = [[query { name = "b", description = ("b"):upper(), tags = { "x" },
+  query = "SELECT 1" }]],
+      })
+      assert.are.same({}, problems)
+      assert.are.equal("true", set.by_name.a.description)
+      assert.are.equal("B", set.by_name.b.description)
+    end)
+
     it("stops a file that loops forever", function()
       local set, problems = queries.load_dir(FIXTURES .. "/sandbox_loop",
         { label = "scheduled_queries" })
