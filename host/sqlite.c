@@ -661,13 +661,34 @@ int sqlite_parse_timestamp(const char *text, size_t length, int64_t *ms)
 }
 
 
+/* Write 'width' digits of 'value' (zero-padded) at 'out'. */
+static void put_digits(char *out, int value, int width)
+{
+  while (width-- > 0) {
+    out[width] = (char)('0' + value % 10);
+    value /= 10;
+  }
+}
+
+
 void sqlite_format_timestamp(int64_t ms, char out[32])
 {
   civil c;
 
   civil_from_ms(ms, &c);
-  snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d.%03d", c.year, c.month,
-           c.day, c.hour, c.minute, c.second, c.millis);
+  if (c.year < 0 || c.year > 9999) {
+    snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d.%03d", c.year, c.month,
+             c.day, c.hour, c.minute, c.second, c.millis);
+    return;
+  }
+  memcpy(out, "0000-00-00 00:00:00.000", 24);
+  put_digits(out, c.year, 4);
+  put_digits(out + 5, c.month, 2);
+  put_digits(out + 8, c.day, 2);
+  put_digits(out + 11, c.hour, 2);
+  put_digits(out + 14, c.minute, 2);
+  put_digits(out + 17, c.second, 2);
+  put_digits(out + 20, c.millis, 3);
 }
 
 
@@ -880,7 +901,9 @@ static int shape_field(const shape *s, const char *key, size_t length)
   int i;
 
   for (i = 0; i < s->nfields; i++)
-    if (s->lengths[i] == length && strncasecmp(s->names[i], key, length) == 0)
+    if (s->lengths[i] == length && length > 0
+        && tolower((unsigned char)key[0]) == (unsigned char)s->names[i][0]
+        && strncasecmp(s->names[i], key, length) == 0)
       return i;
   return -1;
 }
@@ -1255,12 +1278,19 @@ static int read_file(const char *path, sbuf *data, char *err, size_t errsize)
 {
   gzFile file = gzopen(path, "rb");
   int n, status = 0;
+  struct stat st;
 
   if (file == NULL) {
     snprintf(err, errsize, "cannot open: %s", strerror(errno));
     return -1;
   }
   gzbuffer(file, 1 << 17);
+  if (stat(path, &st) == 0 && st.st_size > 0
+      && sbuf_grow(data, (size_t)st.st_size + (1 << 18)) != 0) {
+    snprintf(err, errsize, "out of memory");
+    gzclose(file);
+    return -1;
+  }
   for (;;) {
     if (sbuf_grow(data, 1 << 18) != 0) {
       snprintf(err, errsize, "out of memory");
@@ -3167,7 +3197,7 @@ static int db_open(lua_State *L)
   d->db = NULL;
   luaL_setmetatable(L, DB_META);
   rc = sqlite3_open_v2(":memory:", &d->db, SQLITE_OPEN_READWRITE
-                       | SQLITE_OPEN_CREATE, NULL);
+                       | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   for (i = 0; rc == SQLITE_OK && i < sizeof FUNCTIONS / sizeof *FUNCTIONS;
        i++)
     rc = sqlite3_create_function(d->db, FUNCTIONS[i].name, FUNCTIONS[i].argc,
@@ -3559,6 +3589,8 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 
 int luaopen_host_sqlite(lua_State *L)
 {
+  /* one thread per database: no allocator statistics, no mutex for them */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   static const luaL_Reg db_methods[] = {
     {"exec", db_exec}, {"query", db_query}, {"loader", db_loader},
     {"close", db_close}, {NULL, NULL}
