@@ -1326,12 +1326,27 @@ static long line_of(const sbuf *data, const char *p)
 }
 
 
+/* Call progress(count) every 'every' records; its errors are ignored. */
+static void report_progress(lua_State *L, int progress, long long count,
+                            long long every)
+{
+  if (!progress || every <= 0 || count % every != 0)
+    return;
+  lua_pushvalue(L, progress);
+  lua_pushinteger(L, (lua_Integer)count);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    lua_pop(L, 1);
+}
+
+
 /*
-** Load every record of the file at 'path'.  Returns the count, or -1
-** with a message naming the line.
+** Load every record of the file at 'path', calling progress(count)
+** every 'every' records.  Returns the count, or -1 with a message naming
+** the line.
 */
 static long long loader_file(lua_State *L, loader *ld, const char *path,
-                             int progress, char *err, size_t errsize)
+                             int progress, long long every, char *err,
+                             size_t errsize)
 {
   sbuf data = {NULL, 0, 0, 0};
   long long count = 0;
@@ -1361,7 +1376,7 @@ static long long loader_file(lua_State *L, loader *ld, const char *path,
     if (!records_wrapper(s, &array, &after)) {
       if (loader_record(ld, &s, reason, sizeof reason) != 0)
         goto fail;
-      count++;
+      report_progress(L, progress, ++count, every);
     } else {
       array.p++;
       for (;;) {
@@ -1375,18 +1390,12 @@ static long long loader_file(lua_State *L, loader *ld, const char *path,
         }
         if (loader_record(ld, &array, reason, sizeof reason) != 0)
           goto fail;
-        count++;
+        report_progress(L, progress, ++count, every);
         js_ws(&array);
         if (array.p < array.end && *array.p == ',')
           array.p++;
       }
       s.p = after;
-    }
-    if (progress && count % 50000 == 0) {
-      lua_pushvalue(L, progress);
-      lua_pushinteger(L, (lua_Integer)count);
-      if (lua_pcall(L, 1, 0, 0) != LUA_OK)
-        lua_pop(L, 1);                   /* a progress report may fail */
     }
     continue;
 fail:
@@ -3400,17 +3409,17 @@ static int db_loader(lua_State *L)
 
 
 /*
-** loader:load(path, constants, progress): inserts every record of the
-** file; constants (a list) fill the columns after the JSON ones;
-** progress(count) is called now and then.  Returns the record count, or
-** nil and a message naming the file and line.
+** loader:load(path, constants, progress, every): inserts every record of
+** the file; constants (a list) fill the columns after the JSON ones;
+** progress(count) is called every 'every' records (default 50000).
+** Returns the record count, or nil and a message naming the file and line.
 */
 static int loader_load(lua_State *L)
 {
   loader *ld = luaL_checkudata(L, 1, LOADER_META);
   const char *path = luaL_checkstring(L, 2);
   int i, progress = lua_isfunction(L, 4) ? 4 : 0;
-  long long count;
+  long long count, every = (long long)luaL_optinteger(L, 5, 50000);
   char err[512];
 
   luaL_checktype(L, 3, LUA_TTABLE);
@@ -3429,7 +3438,7 @@ static int loader_load(lua_State *L)
       sqlite3_bind_null(ld->stmt, column);
     lua_pop(L, 1);
   }
-  count = loader_file(L, ld, path, progress, err, sizeof err);
+  count = loader_file(L, ld, path, progress, every, err, sizeof err);
   if (count < 0) {
     lua_pushnil(L);
     lua_pushstring(L, err);

@@ -90,6 +90,26 @@ WHERE year = '2020' AND month = '02' AND day = '14']])
       messages[1])
   end)
 
+  it("reports its progress while a slow load goes on, and the total at the end", function()
+    local cjson = require("cjson")
+    local records = {}
+    for i = 1, 5 do
+      records[i] = record(string.format("2020-02-13T21:00:0%dZ", i), "E" .. i)
+    end
+    support.write(data, "cloudtrail/a.json", cjson.encode({ Records = records }))
+    local messages = {}
+    local engine = support.engine(data, { slow_load = 0, progress_every = 2,
+      log = function(level, message)
+        messages[#messages + 1] = level .. ": " .. message:gsub(" in [%d.]+ s$", "")
+      end })
+    support.run(engine, "SELECT count(*) FROM cloudtrail")
+    assert.are.equal(3, #messages)
+    assert.are.equal("info: loading table cloudtrail: 2 records so far", messages[1])
+    assert.are.equal("info: loading table cloudtrail: 4 records so far", messages[2])
+    assert.matches("^info: loaded table cloudtrail: 5 records from 1 files %(%d+ bytes%)$",
+      messages[3])
+  end)
+
   it("reports the bytes of the table's files as data scanned", function()
     local a = support.write(data, "cloudtrail/x.json",
       support.lines({ record("2020-02-13T21:00:01Z", "A") }))

@@ -46,7 +46,9 @@ end
 function support.engine(data, options)
   options = options or {}
   return local_engine.new { data = data, clock = options.clock or support.CLOCK,
-                            log = options.log or function() end, root = options.root }
+                            log = options.log or function() end, root = options.root,
+                            slow_load = options.slow_load,
+                            progress_every = options.progress_every }
 end
 
 -- Runs one query; returns { state =, reason =, columns =, rows =, sql = (translated),

@@ -3,6 +3,7 @@
 --
 --   require("sq.engine.local").new{ data = DIR, clock = epoch seconds, log = fn(level, msg),
 --                                   root = project root (for conf/tables) }
+--   (slow_load = seconds and progress_every = records tune when loading reports progress.)
 --
 -- A table is a folder under DIR holding JSON lines or CloudTrail files ({"Records": [...]}),
 -- plain or gzip; key=value folders become partition columns. `cloudtrail`,
@@ -24,7 +25,8 @@ local Engine = {}
 Engine.__index = Engine
 
 local MAX_PAGE = 1000           -- GetQueryResults' limit
-local SLOW_LOAD_SECONDS = 1     -- loading longer than this is reported
+local SLOW_LOAD_SECONDS = 1     -- loading longer than this shows progress
+local PROGRESS_EVERY = 50000    -- records between two looks at the time
 
 local function default_log(level, message)
   if level ~= "debug" then
@@ -46,6 +48,8 @@ function engine.new(options)
     data = options.data:gsub("/+$", ""),
     clock = options.clock or clock.now(),
     log = options.log or default_log,
+    slow_load = options.slow_load or SLOW_LOAD_SECONDS,
+    progress_every = options.progress_every or PROGRESS_EVERY,
     root = options.root or os.getenv("STREAMQUERY_ROOT"),
     db = db,
     tables = {},
@@ -144,7 +148,7 @@ function Engine:load_table(name)
   local records, bytes, reported = 0, 0, started
   local function progress(count)
     local now = clock.monotonic()
-    if now - reported >= SLOW_LOAD_SECONDS then
+    if now - reported >= self.slow_load then
       reported = now
       self.log("info", string.format("loading table %s: %d records so far", name,
         records + count))
@@ -160,7 +164,8 @@ function Engine:load_table(name)
         end
       end
     end
-    local count, load_err = loader:load(dir .. "/" .. file.path, values, progress)
+    local count, load_err = loader:load(dir .. "/" .. file.path, values, progress,
+      self.progress_every)
     if not count then
       loader:close()
       self.db:exec("ROLLBACK")
@@ -181,7 +186,7 @@ function Engine:load_table(name)
   end
   assert(self.db:exec("COMMIT"))
   local seconds = clock.monotonic() - started
-  self.log(seconds >= SLOW_LOAD_SECONDS and "info" or "debug", string.format(
+  self.log(seconds >= self.slow_load and "info" or "debug", string.format(
     "loaded table %s: %d records from %d files (%d bytes) in %.1f s", name, records, #files,
     bytes, seconds))
   for _, partition in ipairs(partitions) do
