@@ -124,8 +124,17 @@ static int buffer_append(http_buffer *buffer, const char *data,
 }
 
 
+/*
+** Overwrite and release a buffer's bytes (a response may carry
+** credentials, from STS or instance metadata) and make it empty again.
+*/
 static void buffer_free(http_buffer *buffer)
 {
+  volatile char *p = buffer->data;
+  size_t i;
+
+  for (i = 0; p != NULL && i < buffer->capacity; i++)
+    p[i] = '\0';
   free(buffer->data);
   buffer->data = NULL;
   buffer->length = buffer->capacity = 0;
@@ -146,6 +155,9 @@ static int same_address(int family, const char *text, const char *address)
 }
 
 
+/*
+** Loopback (127.0.0.0/8, localhost, ::1) or one of metadata_addresses.
+*/
 int http_plain_allowed(const char *host)
 {
   char bare[INET6_ADDRSTRLEN + 1];
@@ -300,6 +312,24 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
 
 
 /*
+** Overwrite and free a header list: it holds the Authorization header
+** and the session token.
+*/
+static void free_headers(struct curl_slist *headers)
+{
+  struct curl_slist *node;
+
+  for (node = headers; node != NULL; node = node->next) {
+    volatile char *p = node->data;
+
+    while (*p != '\0')
+      *p++ = '\0';
+  }
+  curl_slist_free_all(headers);
+}
+
+
+/*
 ** Release every transfer of a batch: the one cleanup path, used both
 ** after a perform and by the garbage collector after an error.
 */
@@ -314,7 +344,8 @@ static void batch_release(http_batch *batch, CURLM *multi)
       curl_multi_remove_handle(multi, transfer->easy);
     if (transfer->easy != NULL)
       curl_easy_cleanup(transfer->easy);
-    curl_slist_free_all(transfer->headers);
+    free_headers(transfer->headers);
+    transfer->headers = NULL;
     buffer_free(&transfer->body);
     buffer_free(&transfer->head);
   }
@@ -324,6 +355,9 @@ static void batch_release(http_batch *batch, CURLM *multi)
 }
 
 
+/*
+** __gc of a batch: frees what an error left behind.
+*/
 static int batch_gc(lua_State *L)
 {
   batch_release(luaL_checkudata(L, 1, BATCH_METATABLE), NULL);
@@ -331,6 +365,9 @@ static int batch_gc(lua_State *L)
 }
 
 
+/*
+** The client at argument 1, which must still be open.
+*/
 static http_client *check_client(lua_State *L)
 {
   http_client *client = luaL_checkudata(L, 1, CLIENT_METATABLE);
@@ -784,6 +821,9 @@ static int client_close(lua_State *L)
 }
 
 
+/*
+** __tostring of a client: its state, never a URL or header.
+*/
 static int client_tostring(lua_State *L)
 {
   http_client *client = luaL_checkudata(L, 1, CLIENT_METATABLE);
@@ -876,6 +916,9 @@ static int http_plain_http_allowed(lua_State *L)
 }
 
 
+/*
+** The module table, and the metatables of clients and batches.
+*/
 int luaopen_host_http(lua_State *L)
 {
   static const luaL_Reg client_methods[] = {

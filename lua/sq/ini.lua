@@ -5,6 +5,7 @@
 -- holds a nested setting ("s3 =" then "  max_concurrent_requests = 20" gives
 -- s3 = { max_concurrent_requests = "20" }); after a key with a value it adds a line to that value.
 --
+-- Keys are lower-cased, as the AWS CLI reads them; section names are kept as written.
 -- Messages name the file and line but never quote a line: these files hold secrets.
 local ini = {}
 
@@ -48,6 +49,7 @@ function ini.parse(text, name)
       if section == nil then
         return nil, ("%s:%d: a setting must come after a [section] header"):format(name, number)
       end
+      key = key:lower() -- as the AWS CLI reads them
       if indented and type(section[last_key]) == "table" then
         section[last_key][key] = value
       else

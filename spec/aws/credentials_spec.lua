@@ -9,8 +9,12 @@ local support = require("aws.support")
 local ROLE = "arn:aws:iam::123456789012:role/streamquery-reader"
 local NOWHERE = "/nonexistent/streamquery-home"
 
--- A chain over 'env' (a table) whose clock can be moved by the test.
+-- A chain over 'env' (a table) whose clock can be moved by the test.  Instance metadata is off
+-- unless the test points it at the test server.
 local function chain(env)
+  if env.AWS_EC2_METADATA_SERVICE_ENDPOINT == nil then
+    env.AWS_EC2_METADATA_DISABLED = "true"
+  end
   local clock_state = { now = clock.now() }
   local provider = credentials.chain{ env = env, now = function() return clock_state.now end }
   return provider, clock_state

@@ -31,6 +31,11 @@ describe("sq.ini", function()
     assert.are.same({ key = "one\ntwo", empty = "" }, sections.a)
   end)
 
+  it("lower-cases keys but not section names", function()
+    local sections = assert(ini.parse("[Profile Prod]\nAWS_Access_Key_ID = AKID\n"))
+    assert.are.same({ ["Profile Prod"] = { aws_access_key_id = "AKID" } }, sections)
+  end)
+
   it("merges a section named twice, the later value winning", function()
     local sections = assert(ini.parse("[a]\nx = 1\ny = 2\n[b]\n[a]\nx = 3\n"))
     assert.are.same({ a = { x = "3", y = "2" }, b = {} }, sections)
