@@ -4,6 +4,8 @@
 -- the configuration file (athena.region). Endpoint: AWS_ENDPOINT_URL_<SERVICE>, then
 -- AWS_ENDPOINT_URL, else https://{service}.{region}.amazonaws.com (.amazonaws.com.cn in
 -- China). AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns both overrides off.
+-- TODO(endpoints): the SDKs also read endpoint_url from the profile and from [services NAME]
+-- sections of the config file; only the environment variables are honoured here.
 local http = require("host.http")
 
 local endpoints = {}
