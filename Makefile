@@ -73,7 +73,7 @@ bench: all test-deps
 
 # The Lambda zip (dist/streamquery-lambda.zip); see deploy/package.sh.
 package: all
-	@sh spec/support/ensure-debs.sh zip binutils
+	@sh spec/support/ensure-debs.sh zip binutils lua-filesystem
 	sh deploy/package.sh
 
 lint: all

@@ -3,8 +3,10 @@
 # by default dist/streamquery-lambda.zip).
 #
 # The zip holds, at its root: bootstrap (the custom runtime's entry point),
-# bin/host, lua/, scheduled_queries/, conf/, and lib/ with the Lua cjson
-# module and every shared library the host needs that is not part of glibc.
+# bin/host, lua/, scheduled_queries/, conf/, and lib/ with the Lua modules
+# cjson and lfs (so that listing the query files needs no find(1), which a
+# minimal runtime image may lack) and every shared library the host needs
+# that is not part of glibc.
 # Amazon Linux 2023 (provided.al2023) has glibc 2.34: the build fails when
 # an ELF file of the package needs a newer GLIBC_ symbol version. Files get
 # a fixed time and order, so the same inputs give the same zip.
@@ -33,27 +35,34 @@ fail() {
 for tool in zip objdump ldd; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (apt-get install zip binutils)"
 done
-# The cjson module of the system's Lua 5.4 (lua5.4 on Debian, lua on
-# Amazon Linux).
-cjson=""
-for lua in lua5.4 lua; do
-  command -v "$lua" >/dev/null 2>&1 || continue
-  cjson=$("$lua" -e 'print((package.searchpath("cjson", package.cpath)))' \
-    2>/dev/null) || cjson=""
-  [ -n "$cjson" ] && [ -f "$cjson" ] && break
-done
-[ -n "$cjson" ] && [ -f "$cjson" ] \
-  || fail "the Lua cjson module is missing (apt-get install lua-cjson)"
+# Where the system's Lua 5.4 (lua5.4 on Debian, lua on Amazon Linux) has
+# the C module $1, or nothing.
+lua_module() {
+  for lua in lua5.4 lua; do
+    command -v "$lua" >/dev/null 2>&1 || continue
+    found=$("$lua" -e "print((package.searchpath('$1', package.cpath)))" \
+      2>/dev/null) || found=""
+    if [ -n "$found" ] && [ -f "$found" ]; then
+      echo "$found"
+      return
+    fi
+  done
+}
+cjson=$(lua_module cjson)
+[ -n "$cjson" ] || fail "the Lua cjson module is missing (apt-get install lua-cjson)"
+lfs=$(lua_module lfs)
+[ -n "$lfs" ] || fail "the Lua lfs module is missing (apt-get install lua-filesystem)"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"
 cp bin/host "$stage/bin/host"
 cp "$cjson" "$stage/lib/cjson.so"
+cp "$lfs" "$stage/lib/lfs.so"
 cp -R lua scheduled_queries conf "$stage/"
 
 # Every shared library of the host and of cjson.so, glibc's excepted.
-ldd bin/host "$cjson" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
+ldd bin/host "$cjson" "$lfs" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
 while read -r name path; do
   case " $GLIBC_LIBS " in
     *" $name "*) continue ;;

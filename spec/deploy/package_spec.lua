@@ -4,6 +4,7 @@ local cjson = require("cjson")
 local servers = require("support.servers")
 local e2e = require("support.e2e")
 local helper = require("lambda.helper")
+local queries = require("sq.queries")
 local render = require("deploy.render")
 
 local GLIBC_MAX = { 2, 34 } -- Amazon Linux 2023
@@ -37,7 +38,11 @@ describe("the Lambda package", function()
   setup(function()
     dir = helper.tmpdir()
     zip = dir .. "/streamquery-lambda.zip"
-    local output, ok = helper.run("sh " .. helper.quote(helper.root .. "/deploy/package.sh") .. " "
+    -- what make package installs first
+    local output, ok = helper.run("sh " .. helper.quote(helper.root
+      .. "/spec/support/ensure-debs.sh") .. " zip binutils lua-filesystem 2>&1")
+    assert(ok, output)
+    output, ok = helper.run("sh " .. helper.quote(helper.root .. "/deploy/package.sh") .. " "
       .. helper.quote(zip) .. " 2>&1")
     assert(ok, "package.sh failed: " .. output)
     unpacked = dir .. "/task"
@@ -56,7 +61,8 @@ describe("the Lambda package", function()
     for _, file in ipairs(files) do
       present[file] = true
     end
-    for _, file in ipairs({ "bootstrap", "bin/host", "lib/cjson.so", "lib/liblua5.4.so.0",
+    for _, file in ipairs({ "bootstrap", "bin/host", "lib/cjson.so", "lib/lfs.so",
+      "lib/liblua5.4.so.0",
       "lib/libcurl.so.4", "lua/sq/cmd/lambda.lua", "lua/sq/handler.lua",
       "conf/scheduled_queries.json", "conf/schemas/streamquery.json" }) do
       assert.is_true(present[file], file)
@@ -87,7 +93,8 @@ describe("the Lambda package", function()
 
   it("carries every library it needs except glibc's", function()
     local output = helper.run("LD_LIBRARY_PATH=" .. helper.quote(unpacked .. "/lib") .. " ldd "
-      .. helper.quote(unpacked .. "/bin/host") .. " " .. helper.quote(unpacked .. "/lib/cjson.so"))
+      .. helper.quote(unpacked .. "/bin/host") .. " " .. helper.quote(unpacked .. "/lib/cjson.so")
+      .. " " .. helper.quote(unpacked .. "/lib/lfs.so"))
     assert.is_nil(output:find("not found", 1, true), output)
     local resolved = 0
     for name, path in output:gmatch("\n%s*(%S+) => (%S+)") do
@@ -132,14 +139,22 @@ describe("the Lambda package", function()
       end
     end)
 
-    it("serves invocations and delivers records", function()
+    it("serves invocations and delivers records, with no command on its PATH", function()
       server = servers.start({ "--kinesis" })
       local cfg = render.sample_config()
       e2e.create_stream(server, cfg.stream)
       server:scripts({ { result = { columns = { "n" }, rows = { { "1" } } } } })
       local env = server:env()
       env.SSL_CERT_FILE = nil
+      env.PATH = dir .. "/empty" -- no find(1), no anything: a bare runtime image
+      os.execute("mkdir -p " .. helper.quote(env.PATH))
       local report = play({ "not json", EVENT }, env)
+      local ready
+      for _, line in ipairs(helper.json_lines(report.stderr)) do
+        ready = line.message == "ready" and line or ready
+      end
+      local samples = assert(queries.load_dir(helper.root .. "/scheduled_queries"))
+      assert.are.equal(#samples.list, ready.queries)
       assert.are.same({}, report.init_errors)
       assert.are.same({}, report.protocol_errors)
       assert.are.equal("InvalidEvent", report.invocations[1].error.errorType)
