@@ -596,7 +596,12 @@ static int digits(const char *s, const char *end, int width, int *value)
 }
 
 
-int sqlite_parse_timestamp(const char *text, size_t length, int64_t *ms)
+/*
+** Parse a timestamp whose date and time are separated by one of the
+** characters of 'separators' ("T" for ISO 8601, " " for SQL).
+*/
+static int parse_timestamp_as(const char *text, size_t length, int64_t *ms,
+                              const char *separators, int64_t *zone_offset)
 {
   const char *p = text, *end = text + length;
   civil c = {0, 0, 0, 0, 0, 0, 0};
@@ -612,7 +617,7 @@ int sqlite_parse_timestamp(const char *text, size_t length, int64_t *ms)
   if (c.month < 1 || c.month > 12 || c.day < 1
       || c.day > month_days(c.year, c.month))
     return -1;
-  if (p < end && (*p == 'T' || *p == ' ') && end - p >= 6
+  if (p < end && strchr(separators, *p) != NULL && *p != '\0' && end - p >= 6
       && isdigit((unsigned char)p[1])) {
     if (digits(p + 1, end, 2, &c.hour) != 0 || p[3] != ':'
         || digits(p + 4, end, 2, &c.minute) != 0)
@@ -657,6 +662,8 @@ int sqlite_parse_timestamp(const char *text, size_t length, int64_t *ms)
     }
   }
   *ms = ms_from_civil(&c) - offset;
+  if (zone_offset != NULL)
+    *zone_offset = offset;
   return 0;
 }
 
@@ -668,6 +675,12 @@ static void put_digits(char *out, int value, int width)
     out[width] = (char)('0' + value % 10);
     value /= 10;
   }
+}
+
+
+int sqlite_parse_timestamp(const char *text, size_t length, int64_t *ms)
+{
+  return parse_timestamp_as(text, length, ms, "T ", NULL);
 }
 
 
@@ -2026,29 +2039,46 @@ static void fn_ts_part(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+#define CAST_STRICT  1          /* an error, not NULL, for bad text */
+#define CAST_ISO     2          /* from_iso8601: 'T' between date and time */
+#define CAST_LENIENT 4          /* either separator (deriving partitions) */
+
 /*
-** sq_cast_ts(text, strict) and sq_cast_date(text, strict): CAST and
-** TRY_CAST from varchar; from_iso8601_timestamp uses sq_cast_ts too.
+** sq_cast_ts(text, flags) and sq_cast_date(text, flags): CAST (flags 1)
+** and TRY_CAST (0) from varchar take 'YYYY-MM-DD HH:MM:SS'; with flag 2
+** (from_iso8601_timestamp) the ISO form 'YYYY-MM-DDTHH:MM:SSZ'.
 */
 static void cast_time(sqlite3_context *ctx, sqlite3_value **argv,
                       int to_date)
 {
   const char *text = (const char *)sqlite3_value_text(argv[0]);
   int n = sqlite3_value_bytes(argv[0]);
-  char err[160];
-  int64_t ms;
+  int flags = sqlite3_value_int(argv[1]);
+  const char *separators = (flags & CAST_LENIENT) ? "T " : (flags & CAST_ISO)
+                           ? "T" : " ";
+  char err[200];
+  int64_t ms, offset = 0;
 
   if (text == NULL)
     return;
-  if (sqlite_parse_timestamp(text, (size_t)n, &ms) == 0
+  if (parse_timestamp_as(text, (size_t)n, &ms, separators, &offset) == 0
       && (!to_date || n == 10)) {
+    if (offset != 0 && (flags & CAST_ISO)) {
+      snprintf(err, sizeof err, "a time zone offset other than Z (%.60s) is "
+               "not supported by the local engine", text);
+      sqlite3_result_error(ctx, err, -1);
+      return;
+    }
     result_time(ctx, ms, to_date);
     return;
   }
-  if (sqlite3_value_int(argv[1]) == 0)
+  if (!(flags & CAST_STRICT))
     return;                            /* TRY_CAST: NULL */
-  snprintf(err, sizeof err, "Value cannot be cast to %s: %.100s",
-           to_date ? "date" : "timestamp", text);
+  if (flags & CAST_ISO)
+    snprintf(err, sizeof err, "Invalid format: \"%.100s\"", text);
+  else
+    snprintf(err, sizeof err, "Value cannot be cast to %s: %.100s",
+             to_date ? "date" : "timestamp", text);
   sqlite3_result_error(ctx, err, -1);
 }
 

@@ -35,6 +35,12 @@ describe("errors of the local engine's SQL", function()
       .. " the local engine", reason(engine, "SELECT at AT TIME ZONE 'Europe/Paris' FROM metrics"))
   end)
 
+  it("refuses a time zone it would render differently from Athena", function()
+    assert.are.equal("NOT_SUPPORTED: a time zone offset other than Z (2020-02-13T21:00:00+01:00) "
+      .. "is not supported by the local engine",
+      reason(engine, "SELECT from_iso8601_timestamp('2020-02-13T21:00:00+01:00')"))
+  end)
+
   it("refuses regular expressions that POSIX would match differently", function()
     assert.are.equal("NOT_SUPPORTED: line 1:26: regular expression 'a.*?b': lazy and possessive "
       .. "quantifiers is not supported by the local engine",
@@ -67,10 +73,20 @@ describe("errors of the local engine's SQL", function()
       reason(engine, "SELECT * FORM cloudtrail"))
   end)
 
+  it("refuses an ORDER BY of SELECT DISTINCT that is not selected", function()
+    assert.are.equal("SYNTAX_ERROR: line 1:52: For SELECT DISTINCT, ORDER BY expressions must "
+      .. "appear in select list", reason(engine, "SELECT DISTINCT eventname FROM cloudtrail ORDER "
+      .. "BY eventtime"))
+  end)
+
   it("stops at run time where Athena would (division by zero, bad casts)", function()
     assert.are.equal("GENERIC_USER_ERROR: Division by zero",
       reason(engine, "SELECT value / (value - value) FROM metrics"))
     assert.are.equal("GENERIC_USER_ERROR: Cannot cast 'a' to BIGINT",
       reason(engine, "SELECT CAST(name AS BIGINT) FROM metrics"))
+    assert.are.equal('GENERIC_USER_ERROR: Invalid format: "2020-02-13 21:05:00"',
+      reason(engine, "SELECT from_iso8601_timestamp('2020-02-13 21:05:00')"))
+    assert.are.equal("GENERIC_USER_ERROR: Value cannot be cast to timestamp: 2020-02-13T20:15:00Z",
+      reason(engine, "SELECT CAST(eventtime AS TIMESTAMP) FROM cloudtrail"))
   end)
 end)

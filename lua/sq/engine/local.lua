@@ -179,7 +179,7 @@ function Engine:load_table(name)
   for _, partition in ipairs(partitions) do
     if partition.derive then
       local column = translate.quote_name(partition.name)
-      assert(self.db:exec(string.format("UPDATE %s SET %s = sq_date_format(sq_cast_ts(%s, 0), %s) "
+      assert(self.db:exec(string.format("UPDATE %s SET %s = sq_date_format(sq_cast_ts(%s, 4), %s) "
         .. "WHERE %s IS NULL", sql_name, column, translate.quote_name(partition.derive.from),
         translate.quote_string(partition.derive.format), column)))
     end

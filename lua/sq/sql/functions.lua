@@ -290,14 +290,14 @@ end
 F.from_iso8601_timestamp = function(self, node, scope)
   local a = args(self, node, scope, 1, 1)
   self:expect_type(a[1], "varchar", "The argument of from_iso8601_timestamp", node.args[1].pos)
-  return { sql = string.format("sq_cast_ts(%s, 1)", a[1].sql), type = types.TIMESTAMPTZ,
+  return { sql = string.format("sq_cast_ts(%s, 3)", a[1].sql), type = types.TIMESTAMPTZ,
            agg = a[1].agg }
 end
 
 F.from_iso8601_date = function(self, node, scope)
   local a = args(self, node, scope, 1, 1)
   self:expect_type(a[1], "varchar", "The argument of from_iso8601_date", node.args[1].pos)
-  return { sql = string.format("sq_cast_date(%s, 1)", a[1].sql), type = types.DATE,
+  return { sql = string.format("sq_cast_date(%s, 3)", a[1].sql), type = types.DATE,
            agg = a[1].agg }
 end
 

@@ -869,6 +869,7 @@ function T:relation(node, scope)
           node.pos)
       end
       source = found
+      self.real_tables[name] = true
     end
     relation.alias = node.alias or name
     local alias = quote_name(relation.alias)
@@ -1113,7 +1114,7 @@ function T:select(node, parent, names)
     end
   end
   return { sql = table.concat(parts, " "), columns = columns, scope = scope, items = items,
-           aggregate = aggregate, grouped = grouped }
+           aggregate = aggregate, grouped = grouped, distinct = node.distinct }
 end
 
 function T:values(node, names)
@@ -1225,6 +1226,9 @@ function T:order_by(query, body)
           break
         end
       end
+      if body.distinct and sql == e.sql then
+        fail("For SELECT DISTINCT, ORDER BY expressions must appear in select list", expr.pos)
+      end
     end
     sqls[i] = sql .. (item.desc and " DESC" or "") .. (item.nulls == "first" and " NULLS FIRST"
       or " NULLS LAST")
@@ -1243,8 +1247,10 @@ function T:query(node, parent, names)
         fail(string.format("WITH query name '%s' specified more than once", cte.name), cte.pos)
       end
       local q = self:query(cte.query, scope, cte.columns)
-      ctes[i] = string.format("%s AS (%s)", quote_name(cte.name), q.sql)
-      scope.ctes[cte.name] = { sql = quote_name(cte.name), columns = q.columns }
+      -- a query named after the table it reads would be recursive in SQLite
+      local sql_name = quote_name(self.real_tables[cte.name] and cte.name .. "~cte" or cte.name)
+      ctes[i] = string.format("%s AS (%s)", sql_name, q.sql)
+      scope.ctes[cte.name] = { sql = sql_name, columns = q.columns }
     end
     parts[1] = "WITH " .. table.concat(ctes, ", ")
   end
@@ -1277,7 +1283,7 @@ function translate.translate(text, env)
   local result
   if ast then
     local self = setmetatable({ clock = env.clock or 0, catalog = env.catalog, counter = 0,
-                                functions = require("sq.sql.functions") }, T)
+                                functions = require("sq.sql.functions"), real_tables = {} }, T)
     local ok, value = pcall(T.query, self, ast, nil)
     if ok then
       result = value
