@@ -41,6 +41,7 @@ function Handler:aws()
     local cfg = self.config
     self.client = require("sq.aws").new{
       region = cfg.athena.region, concurrency = cfg.limits.http_concurrency, env = self.env,
+      log = self.log,
     }
   end
   return self.client
