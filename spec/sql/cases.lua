@@ -508,6 +508,18 @@ HAVING count(*) > 1 ORDER BY n DESC, kind]],
     rows = { { "AssumedRole", "2" }, { "IAMUser", "2" } },
   },
   {
+    it = "groups by a struct and reads its fields",
+    sql = [[SELECT useridentity.type AS kind, useridentity.arn AS arn, count(*) AS n FROM cloudtrail
+WHERE useridentity.type = 'IAMUser' GROUP BY useridentity]],
+    translated = table.concat {
+      [[SELECT json_extract("cloudtrail"."useridentity", '$.type') AS "kind", ]],
+      [[json_extract("cloudtrail"."useridentity", '$.arn') AS "arn", count(*) AS "n" FROM ]],
+      [["cloudtrail" AS "cloudtrail" WHERE json_extract("cloudtrail"."useridentity", ]],
+      [['$.type') = 'IAMUser' GROUP BY "cloudtrail"."useridentity"]],
+    },
+    rows = { { "IAMUser", "arn:aws:iam::123456789012:user/alice", "2" } },
+  },
+  {
     it = "computes window functions (OVER (PARTITION BY ... ORDER BY ...))",
     sql = [[SELECT eventname, row_number() OVER (PARTITION BY eventsource ORDER BY eventtime) AS n,
   count(*) OVER (PARTITION BY eventsource) AS in_source

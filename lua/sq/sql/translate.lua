@@ -309,6 +309,7 @@ end
 EXPR.column = function(self, node, scope)
   local base, used = self:resolve(scope, node.parts, node.pos, node)
   local e = { sql = base.sql, type = base.type }
+  node._base_sql = base.sql
   if used < #node.parts then
     return self:dereference(e, { table.unpack(node.parts, used + 1) }, node.pos)
   end
@@ -993,7 +994,7 @@ function T:check_grouped(node, grouped)
     return
   end
   if kind == "column" then
-    if not (node._lambda or node._outer) then
+    if not (node._lambda or node._outer or grouped[node._base_sql]) then
       fail(string.format("'%s' must be an aggregate expression or appear in GROUP BY clause",
         table.concat(node.parts, ".")), node.pos)
     end
