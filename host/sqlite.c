@@ -80,6 +80,7 @@ static int sbuf_grow(sbuf *b, size_t extra)
 }
 
 
+/* Append n bytes (nothing once memory has run out). */
 static void sbuf_add(sbuf *b, const char *s, size_t n)
 {
   if (sbuf_grow(b, n) != 0)
@@ -90,18 +91,21 @@ static void sbuf_add(sbuf *b, const char *s, size_t n)
 }
 
 
+/* Append one byte. */
 static void sbuf_addc(sbuf *b, char c)
 {
   sbuf_add(b, &c, 1);
 }
 
 
+/* Append a C string. */
 static void sbuf_adds(sbuf *b, const char *s)
 {
   sbuf_add(b, s, strlen(s));
 }
 
 
+/* Release the buffer and make it empty again. */
 static void sbuf_free(sbuf *b)
 {
   free(b->data);
@@ -123,6 +127,7 @@ typedef struct {
 } jscan;
 
 
+/* Skip JSON whitespace. */
 static void js_ws(jscan *s)
 {
   while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r'
@@ -158,6 +163,7 @@ static int js_string_end(jscan *s)
 }
 
 
+/* The value of a hexadecimal digit, or -1. */
 static int hex_value(int c)
 {
   if (c >= '0' && c <= '9')
@@ -170,6 +176,7 @@ static int hex_value(int c)
 }
 
 
+/* Read the four hexadecimal digits of a \uXXXX escape. */
 static int read_hex4(const char *p, const char *end, unsigned *value)
 {
   int i, h;
@@ -187,6 +194,7 @@ static int read_hex4(const char *p, const char *end, unsigned *value)
 }
 
 
+/* Append a code point as UTF-8. */
 static void put_utf8(sbuf *out, unsigned cp)
 {
   char u[4];
@@ -296,6 +304,7 @@ static int js_number_end(jscan *s)
 }
 
 
+/* Move past the literal word (true, false, null, a key) if it is there. */
 static int js_word(jscan *s, const char *word)
 {
   size_t n = strlen(word);
@@ -515,6 +524,7 @@ static int parse_double(const char *s, size_t n, double *value)
 }
 
 
+/* Division rounding towards minus infinity. */
 static int64_t floor_div(int64_t a, int64_t b)
 {
   int64_t q = a / b;
@@ -544,6 +554,7 @@ typedef struct {
 } civil;
 
 
+/* Break epoch milliseconds into UTC calendar fields. */
 static void civil_from_ms(int64_t ms, civil *c)
 {
   int64_t days = floor_div(ms, MS_PER_DAY), rest = ms - days * MS_PER_DAY;
@@ -556,6 +567,7 @@ static void civil_from_ms(int64_t ms, civil *c)
 }
 
 
+/* Epoch milliseconds of UTC calendar fields. */
 static int64_t ms_from_civil(const civil *c)
 {
   return clock_days_from_civil(c->year, (unsigned)c->month,
@@ -565,12 +577,14 @@ static int64_t ms_from_civil(const civil *c)
 }
 
 
+/* Is the (proleptic Gregorian) year a leap year? */
 static int is_leap(int year)
 {
   return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
 
 
+/* Days in a month of a year. */
 static int month_days(int year, int month)
 {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -678,12 +692,14 @@ static void put_digits(char *out, int value, int width)
 }
 
 
+/* Either separator: see sqlite.h. */
 int sqlite_parse_timestamp(const char *text, size_t length, int64_t *ms)
 {
   return parse_timestamp_as(text, length, ms, "T ", NULL);
 }
 
 
+/* See sqlite.h: years outside 0-9999 take the slow path. */
 void sqlite_format_timestamp(int64_t ms, char out[32])
 {
   civil c;
@@ -794,6 +810,7 @@ typedef struct shape {
 } shape;
 
 
+/* Release a shape and everything under it. */
 static void shape_free(shape *s)
 {
   int i;
@@ -812,6 +829,7 @@ static void shape_free(shape *s)
 }
 
 
+/* The K_* of a kind name from Lua, or -1. */
 static int kind_from_name(const char *name)
 {
   static const char *const names[] = {
@@ -949,6 +967,7 @@ static int js_scalar_text(jscan *s, sbuf *text)
 }
 
 
+/* 1 for "true", 0 for "false" (any case), -1 otherwise. */
 static int bool_from_text(const char *s, size_t n)
 {
   if (n == 4 && strncasecmp(s, "true", 4) == 0)
@@ -1327,6 +1346,7 @@ static int read_file(const char *path, sbuf *data, char *err, size_t errsize)
 }
 
 
+/* The line number of position p, for error messages. */
 static long line_of(const sbuf *data, const char *p)
 {
   long line = 1;
@@ -1586,6 +1606,7 @@ done:
 }
 
 
+/* Free a compiled pattern cached by SQLite. */
 static void java_regex_free(void *p)
 {
   java_regex *jr = p;
@@ -1623,6 +1644,7 @@ static java_regex *regex_arg(sqlite3_context *ctx, sqlite3_value **argv,
 }
 
 
+/* Is any argument NULL?  (Most functions then return NULL.) */
 static int any_null(int argc, sqlite3_value **argv)
 {
   int i;
@@ -1800,6 +1822,7 @@ enum {
 };
 
 
+/* The U_* of a unit argument; -1 with an error set if unknown. */
 static int unit_arg(sqlite3_context *ctx, sqlite3_value *value)
 {
   static const char *const units[] = {
@@ -1851,6 +1874,7 @@ static int time_arg(sqlite3_context *ctx, sqlite3_value *value, int64_t *ms,
 }
 
 
+/* Return a timestamp, or its date part. */
 static void result_time(sqlite3_context *ctx, int64_t ms, int is_date)
 {
   char stamp[32];
@@ -1860,6 +1884,7 @@ static void result_time(sqlite3_context *ctx, int64_t ms, int is_date)
 }
 
 
+/* Add months, keeping the day within the new month (Jan 31 + 1 = Feb 29). */
 static int64_t add_months(int64_t ms, int64_t months)
 {
   civil c;
@@ -1988,6 +2013,7 @@ static void iso_week(int64_t ms, int *week, int *week_year)
 }
 
 
+/* Day of the year, from 1. */
 static int day_of_year(const civil *c)
 {
   return (int)(clock_days_from_civil(c->year, (unsigned)c->month,
@@ -2083,6 +2109,7 @@ static void cast_time(sqlite3_context *ctx, sqlite3_value **argv,
 }
 
 
+/* sq_cast_ts(text, flags) */
 static void fn_cast_ts(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   (void)argc;
@@ -2090,6 +2117,7 @@ static void fn_cast_ts(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+/* sq_cast_date(text, flags) */
 static void fn_cast_date(sqlite3_context *ctx, int argc,
                          sqlite3_value **argv)
 {
@@ -2155,6 +2183,7 @@ static const char *const DAYS[] = {
 };
 
 
+/* Append one formatted integer. */
 static void addf(sbuf *out, const char *format, int value)
 {
   char text[16];
@@ -2263,6 +2292,7 @@ static int read_number(const char **p, int max, int *value)
 }
 
 
+/* Match a month or AM/PM name (its first 'length' letters if > 0). */
 static int match_name(const char **p, const char *const *names, int count,
                       int length, int *index)
 {
@@ -2591,6 +2621,7 @@ static int json_arg(sqlite3_context *ctx, sqlite3_value **argv, jscan *s)
 }
 
 
+/* Return the buffer as JSON text (SQLite's JSON subtype). */
 static void result_json(sqlite3_context *ctx, sbuf *out)
 {
   if (out->nomem) {
@@ -2785,6 +2816,7 @@ static void fn_split_part(sqlite3_context *ctx, int argc,
 }
 
 
+/* Trino's error for a value that cannot be cast. */
 static void cast_error(sqlite3_context *ctx, sqlite3_value *value,
                        const char *type)
 {
@@ -2941,6 +2973,7 @@ static void percentile_step(sqlite3_context *ctx, int argc,
 }
 
 
+/* qsort order of doubles. */
 static int compare_doubles(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -3017,6 +3050,7 @@ static void fn_reverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+/* Characters in n bytes of UTF-8. */
 static int utf8_count(const char *s, int n)
 {
   int count = 0, i = 0;
@@ -3075,6 +3109,7 @@ static void pad(sqlite3_context *ctx, sqlite3_value **argv, int left)
 }
 
 
+/* sq_lpad(string, size, padding) */
 static void fn_lpad(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   (void)argc;
@@ -3082,6 +3117,7 @@ static void fn_lpad(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+/* sq_rpad(string, size, padding) */
 static void fn_rpad(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   (void)argc;
@@ -3129,6 +3165,7 @@ static void best_by_step(sqlite3_context *ctx, sqlite3_value **argv,
 }
 
 
+/* sq_max_by(x, y) step */
 static void max_by_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   (void)argc;
@@ -3136,6 +3173,7 @@ static void max_by_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+/* sq_min_by(x, y) step */
 static void min_by_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   (void)argc;
@@ -3143,6 +3181,7 @@ static void min_by_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+/* max_by / min_by final: the kept x. */
 static void best_by_final(sqlite3_context *ctx)
 {
   best_by *acc = sqlite3_aggregate_context(ctx, 0);
@@ -3213,6 +3252,7 @@ static const struct {
 };
 
 
+/* The database argument, open. */
 static database *check_db(lua_State *L)
 {
   database *d = luaL_checkudata(L, 1, DB_META);
@@ -3267,6 +3307,7 @@ static int db_open(lua_State *L)
 }
 
 
+/* Return nil and SQLite's message. */
 static int push_error(lua_State *L, sqlite3 *db)
 {
   lua_pushnil(L);
@@ -3311,6 +3352,7 @@ static int db_query(lua_State *L)
 }
 
 
+/* db:close() and __gc: the memory goes with the last statement. */
 static int db_close(lua_State *L)
 {
   database *d = luaL_checkudata(L, 1, DB_META);
@@ -3322,6 +3364,7 @@ static int db_close(lua_State *L)
 }
 
 
+/* The cursor argument. */
 static cursor *check_cursor(lua_State *L)
 {
   return luaL_checkudata(L, 1, CURSOR_META);
@@ -3394,6 +3437,7 @@ static int cursor_fetch(lua_State *L)
 }
 
 
+/* cursor:close() and __gc. */
 static int cursor_close(lua_State *L)
 {
   cursor *c = check_cursor(L);
@@ -3479,6 +3523,7 @@ static int loader_load(lua_State *L)
 }
 
 
+/* loader:close() and __gc. */
 static int loader_close(lua_State *L)
 {
   loader *ld = luaL_checkudata(L, 1, LOADER_META);
@@ -3611,6 +3656,7 @@ static int l_files(lua_State *L)
 }
 
 
+/* A metatable with methods, __gc and __close. */
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc)
 {
@@ -3626,6 +3672,7 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 }
 
 
+/* The module: open, format_double, parse_timestamp, files ... */
 int luaopen_host_sqlite(lua_State *L)
 {
   /* one thread per database: no allocator statistics, no mutex for them */
