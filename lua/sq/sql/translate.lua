@@ -1043,9 +1043,6 @@ function T:select(node, parent, names)
       end
     else
       local e = self:expr(item.expr, scope)
-      if e.interval and e.type.kind == "interval_ds" then
-        e = { sql = e.sql, type = e.type }
-      end
       items[#items + 1] = { e = e, name = output_name(item, #items + 1), node = item.expr }
       aggregate = aggregate or e.agg
     end
@@ -1256,11 +1253,7 @@ function T:query(node, parent, names)
     parts[1] = "WITH " .. table.concat(ctes, ", ")
   end
   local body = self:body(node.body, scope, names)
-  local body_sql = body.sql
-  if (node.order_by or node.limit or node.offset) and node.body.node == "nested" then
-    body_sql = body.sql
-  end
-  parts[#parts + 1] = body_sql
+  parts[#parts + 1] = body.sql
   if node.order_by then
     parts[#parts + 1] = self:order_by(node, body)
   end
