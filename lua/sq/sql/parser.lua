@@ -442,22 +442,46 @@ function P:expression()
   return self:disjunction()
 end
 
-function P:disjunction()
-  local left = self:conjunction()
-  while self:is("or") do
-    local token = self:next()
-    left = { node = "binary", op = "or", left = left, right = self:conjunction(), pos = token.pos }
+-- One level of left-associative binary operators: match(self, token) gives the node's op
+-- for an operator of this level, or nil.
+function P:binary_level(operand, match)
+  local left = operand(self)
+  while true do
+    local token = self:peek()
+    local op = match(self, token)
+    if not op then
+      return left
+    end
+    self:next()
+    left = { node = "binary", op = op, left = left, right = operand(self), pos = token.pos }
   end
-  return left
+end
+
+local function word(w)
+  return function(self)
+    return self:is(w) and w or nil
+  end
+end
+
+local function symbols(...)
+  local set = {}
+  for _, op in ipairs({ ... }) do
+    set[op] = true
+  end
+  return function(_, token)
+    return token.kind == "op" and set[token.value] and token.value or nil
+  end
+end
+
+local OR, AND = word("or"), word("and")
+local CONCAT, ADDITIVE, MULTIPLICATIVE = symbols("||"), symbols("+", "-"), symbols("*", "/", "%")
+
+function P:disjunction()
+  return self:binary_level(P.conjunction, OR)
 end
 
 function P:conjunction()
-  local left = self:negation()
-  while self:is("and") do
-    local token = self:next()
-    left = { node = "binary", op = "and", left = left, right = self:negation(), pos = token.pos }
-  end
-  return left
+  return self:binary_level(P.negation, AND)
 end
 
 function P:negation()
@@ -533,32 +557,15 @@ function P:predicate()
 end
 
 function P:concatenation()
-  local left = self:additive()
-  while self:is_op("||") do
-    local token = self:next()
-    left = { node = "binary", op = "||", left = left, right = self:additive(), pos = token.pos }
-  end
-  return left
+  return self:binary_level(P.additive, CONCAT)
 end
 
 function P:additive()
-  local left = self:multiplicative()
-  while self:is_op("+") or self:is_op("-") do
-    local token = self:next()
-    left = { node = "binary", op = token.value, left = left, right = self:multiplicative(),
-             pos = token.pos }
-  end
-  return left
+  return self:binary_level(P.multiplicative, ADDITIVE)
 end
 
 function P:multiplicative()
-  local left = self:unary()
-  while self:is_op("*") or self:is_op("/") or self:is_op("%") do
-    local token = self:next()
-    left = { node = "binary", op = token.value, left = left, right = self:unary(),
-             pos = token.pos }
-  end
-  return left
+  return self:binary_level(P.unary, MULTIPLICATIVE)
 end
 
 function P:unary()
