@@ -35,6 +35,11 @@ describe("errors of the local engine's SQL", function()
       .. " the local engine", reason(engine, "SELECT at AT TIME ZONE 'Europe/Paris' FROM metrics"))
   end)
 
+  it("refuses a DECIMAL it would render differently from Athena", function()
+    assert.are.equal("NOT_SUPPORTED: line 1:22: CAST to DECIMAL is not supported by the local "
+      .. "engine (use DOUBLE)", reason(engine, "SELECT CAST(ratio AS DECIMAL(10,2)) FROM metrics"))
+  end)
+
   it("refuses a time zone it would render differently from Athena", function()
     assert.are.equal("NOT_SUPPORTED: a time zone offset other than Z (2020-02-13T21:00:00+01:00) "
       .. "is not supported by the local engine",

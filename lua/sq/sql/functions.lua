@@ -591,6 +591,56 @@ F.slice = function(self, node, scope)
     a[3].sql)), type = a[1].type, agg = agg_of(a) }
 end
 
+-- Two arrays of comparable elements.
+local function two_arrays(self, node, scope)
+  local a = args(self, node, scope, 2, 2)
+  container(self, node, a[1], "array")
+  self:expect_type(a[2], "array", "The second argument of " .. node.name, node.args[2].pos)
+  local t = translate.common_type(a[1].type, a[2].type)
+  if not t then
+    self:fail(string.format("Function '%s' needs arrays of one type, not %s and %s", node.name,
+      types.name(a[1].type), types.name(a[2].type)), node.pos)
+  end
+  return a, t
+end
+
+-- The distinct elements of `a` in first-seen order, kept where `condition` holds for them
+-- against the elements of `b` ("_f" is the element of a, "_s" those of b).
+local function set_operation(a, b, condition)
+  return string.format("CASE WHEN %s IS NULL OR %s IS NULL THEN NULL ELSE (SELECT "
+    .. "json_group_array(v) FROM (SELECT \"_f\".value AS v, min(\"_f\".key) AS k FROM "
+    .. "json_each(%s) AS \"_f\" WHERE %s GROUP BY \"_f\".value ORDER BY k)) END", a, b, a,
+    condition)
+end
+
+F.arrays_overlap = function(self, node, scope)
+  local a = two_arrays(self, node, scope)
+  return { sql = string.format("CASE WHEN %s IS NULL OR %s IS NULL THEN NULL ELSE EXISTS "
+    .. "(SELECT 1 FROM json_each(%s) AS \"_f\" JOIN json_each(%s) AS \"_s\" ON \"_f\".value = "
+    .. "\"_s\".value) END", a[1].sql, a[2].sql, a[1].sql, a[2].sql), type = BOOLEAN,
+    agg = agg_of(a) }
+end
+
+F.array_intersect = function(self, node, scope)
+  local a, t = two_arrays(self, node, scope)
+  return { sql = set_operation(a[1].sql, a[2].sql, string.format("EXISTS (SELECT 1 FROM "
+    .. "json_each(%s) AS \"_s\" WHERE \"_s\".value = \"_f\".value)", a[2].sql)), type = t,
+    agg = agg_of(a) }
+end
+
+F.array_except = function(self, node, scope)
+  local a, t = two_arrays(self, node, scope)
+  return { sql = set_operation(a[1].sql, a[2].sql, string.format("NOT EXISTS (SELECT 1 FROM "
+    .. "json_each(%s) AS \"_s\" WHERE \"_s\".value IS \"_f\".value)", a[2].sql)), type = t,
+    agg = agg_of(a) }
+end
+
+F.array_union = function(self, node, scope)
+  local a, t = two_arrays(self, node, scope)
+  local both = self:concat_arrays({ a[1], a[2] }, node.pos)
+  return { sql = set_operation(both.sql, both.sql, "1"), type = t, agg = agg_of(a) }
+end
+
 F.map_keys = function(self, node, scope)
   local a = args(self, node, scope, 1, 1)
   container(self, node, a[1], "map")

@@ -724,6 +724,9 @@ EXPR.lambda = function(_, node)
 end
 
 EXPR.cast = function(self, node, scope)
+  if node.type.name == "decimal" then
+    fail("CAST to DECIMAL is not supported by the local engine (use DOUBLE)", node.type.pos)
+  end
   local target, err = types.from_node(node.type)
   if not target then
     fail(err, node.type.pos)
