@@ -269,6 +269,16 @@ describe("the local engine's results", function()
     assert.are.equal("unknown query execution id not-ours", err)
   end)
 
+  it("gives a start repeated with the same token the same execution, as Athena does", function()
+    local first = engine:start({ { name = "a", sql = "SELECT 1", token = "t-1" },
+                                 { name = "b", sql = "SELECT 2" } })
+    local again = engine:start({ { name = "a", sql = "SELECT 1", token = "t-1" },
+                                 { name = "c", sql = "SELECT 3", token = "t-2" } })
+    assert.are.equal(first[1].id, again[1].id)
+    assert.are_not.equal(first[2].id, again[2].id)
+    assert.are.same({ { "3" } }, engine:results(again[2].id).rows)
+  end)
+
   it("is the engine the interface loads for the kind local", function()
     assert.are.equal(require("sq.engine.local"), require("sq.engine").load("local"))
     assert.are.equal("local", engine.kind)

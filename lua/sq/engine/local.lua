@@ -54,6 +54,7 @@ function engine.new(options)
     db = db,
     tables = {},
     queries = {},
+    tokens = {},
     count = 0,
   }, Engine)
 end
@@ -278,8 +279,17 @@ end
 function Engine:start(list)
   local started = {}
   for i, query in ipairs(list) do
+    local again = query.token and self.tokens[query.token]
+    if again then
+      -- as Athena does: a start repeated with its token is the same execution
+      started[i] = { id = again }
+      goto next
+    end
     self.count = self.count + 1
     local id = string.format("local-%06d", self.count)
+    if query.token then
+      self.tokens[query.token] = id
+    end
     local entry = { name = query.name, sql = query.sql }
     local t0 = clock.monotonic()
     local ok, err = self:execute(entry)
@@ -295,6 +305,7 @@ function Engine:start(list)
     end
     self.queries[id] = entry
     started[i] = { id = id }
+    ::next::
   end
   return started
 end
