@@ -227,8 +227,8 @@ function Engine:execute(entry)
     catalog = function(parts)
       local t, table_err = self:table(parts)
       if not t then
-        load_error = table_err
-        return nil, (table_err or ""):gsub("^[A-Z_]+: ", "")
+        load_error = table_err -- the translation stops here
+        return nil, table_err
       end
       used[parts[#parts]] = t
       return t
@@ -240,10 +240,7 @@ function Engine:execute(entry)
   end
   entry.data_scanned_in_bytes = bytes
   if not result then
-    if load_error and err.message:find((load_error:gsub("^[A-Z_]+: ", "")), 1, true) then
-      return nil, load_error
-    end
-    return nil, classify(err.message)
+    return nil, load_error or classify(err.message)
   end
   entry.translated = result.sql
   entry.columns = result.columns
