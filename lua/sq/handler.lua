@@ -31,6 +31,7 @@ function handler.new(opts)
     config = opts.config, queries = opts.queries, engine_kind = opts.engine or "athena",
     data = opts.data, sink_spec = opts.sink or "kinesis", env = opts.env,
     log = opts.log or log.new{ level = "error" }, engines = {},
+    start_bucket = {}, -- the start rate holds across passes of this process
   }, Handler)
 end
 
@@ -121,6 +122,7 @@ function Handler:invoke(event, ctx)
     limits = cfg.limits, sfn_timeout_secs = cfg.sfn_timeout_secs,
     sfn_wait_secs = cfg.sfn_wait_secs, deadline = ctx.deadline,
     reserve = budget and math.min(1.0, budget / 4) or 0, log = self.log,
+    start_bucket = self.start_bucket,
   }, st)
 end
 

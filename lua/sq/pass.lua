@@ -136,17 +136,21 @@ function Pass:start_pending(items)
   end
   local slots = math.max(0, limits.max_concurrent_queries - running)
   local rate = limits.start_rate_per_second
-  local tokens, refilled = rate, hclock.monotonic()
+  -- The bucket may come from the caller, so that passes following each
+  -- other in one process share the rate instead of each starting full.
+  local bucket = self.ctx.start_bucket or {}
+  if bucket.rate ~= rate then
+    bucket.rate, bucket.tokens, bucket.at = rate, rate, hclock.monotonic()
+  end
   local i = 1
   while i <= #pending and slots > 0 and not self:out_of_time() do
     local now = hclock.monotonic()
-    tokens = math.min(rate, tokens + (now - refilled) * rate)
-    refilled = now
-    local n = math.min(math.floor(tokens), slots, #pending - i + 1)
+    bucket.tokens = math.min(rate, bucket.tokens + (now - bucket.at) * rate)
+    bucket.at = now
+    local n = math.min(math.floor(bucket.tokens), slots, #pending - i + 1)
     if n == 0 then
-      hclock.sleep((1 - tokens) / rate)
+      hclock.sleep((1 - bucket.tokens) / rate)
     else
-      tokens = tokens - n
       local batch, requests = {}, {}
       for j = i, i + n - 1 do
         local item = pending[j]
@@ -160,6 +164,12 @@ function Pass:start_pending(items)
       end
       i = i + n
       local started = self.ctx.engine:start(requests)
+      -- The tokens are taken when the answers are in: the service counts
+      -- a start when it receives it, after it was sent, so this bucket
+      -- stays behind the service's and never lets a start be throttled.
+      local answered = hclock.monotonic()
+      bucket.tokens = math.min(rate, bucket.tokens + (answered - bucket.at) * rate) - n
+      bucket.at = answered
       for j, item in ipairs(batch) do
         local result = started[j] or { error = { message = "no answer", retryable = true } }
         if result.id then
@@ -308,7 +318,9 @@ end
 
 -- Runs one pass. ctx: engine, sink, queries (selected), limits,
 -- sfn_timeout_secs, sfn_wait_secs, deadline (monotonic seconds), reserve,
--- now (wall clock function), log (an sq.log logger). Returns the response and a summary
+-- now (wall clock function), log (an sq.log logger), start_bucket (a table
+-- the pass keeps its start-rate token bucket in; default: a fresh one).
+-- Returns the response and a summary
 -- { done, wait, started, succeeded, failed, records_sent, rows_sent }.
 function pass.run(ctx, st)
   local now = (ctx.now or hclock.now)()
