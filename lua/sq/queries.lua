@@ -185,6 +185,10 @@ local function run_bounded(label, fn, ...)
   elseif type(result) ~= "string" then
     return false, string.format("%s: error object is a %s value", label, type(result))
   end
+  local tail, rest = result:match("^%.%.%.(.-)(:%d+: .*)$") -- Lua cuts long chunk names
+  if tail and label:sub(-#tail) == tail then
+    result = label .. rest
+  end
   return false, result
 end
 
