@@ -2,12 +2,14 @@
 -- `bin/host run` (which calls it until done) and the Lambda bootstrap
 -- (which loads once and calls it per invocation).
 --
---   local h = handler.new{ config = cfg, queries = set, engine = "athena" | "local",
+--   local h = handler.new{ root = project root, config = cfg, queries = set,
+--                          engine = "athena" | "local",
 --                          data = DIR (local engine), sink = "kinesis" | "stdout" |
 --                          "file:PATH" | "count" | a sink object, env = table,
 --                          log = an sq.log logger }
 --   local response, summary = h:invoke(event, { deadline = monotonic seconds,
---                                               names = { query names } })
+--                                               names = { query names },
+--                                               log = a logger for this invocation })
 --
 -- event: the decoded input (DESIGN.md, "The Step Functions contract"; see
 -- sq.state for the accepted shapes). A bad event raises
@@ -28,7 +30,8 @@ local log = require("sq.log")
 
 function handler.new(opts)
   return setmetatable({
-    config = opts.config, queries = opts.queries, engine_kind = opts.engine or "athena",
+    root = opts.root, config = opts.config, queries = opts.queries,
+    engine_kind = opts.engine or "athena",
     data = opts.data, sink_spec = opts.sink or "kinesis", env = opts.env,
     log = opts.log or log.new{ level = "error" }, engines = {},
     start_bucket = {}, -- the start rate holds across passes of this process
@@ -55,7 +58,7 @@ function Handler:engine(epoch)
     local engine = self.engines[epoch]
     if not engine then
       local logger = self.log
-      engine = require("sq.engine.local").new{ data = self.data, clock = epoch,
+      engine = require("sq.engine.local").new{ root = self.root, data = self.data, clock = epoch,
         log = function(level, message) logger:log(level, message) end }
       self.engines = { [epoch] = engine }
     end
@@ -100,13 +103,14 @@ end
 
 function Handler:invoke(event, ctx)
   ctx = ctx or {}
+  local logger = ctx.log or self.log
   local st, err = state.read(event)
   if not st then
     error(err, 0)
   end
   local selected = selection.select(self.queries, { tags = st.tags, names = ctx.names })
   if #selected == 0 then
-    self.log:warn(string.format("no query carries all of the tags [%s]: nothing to do",
+    logger:warn(string.format("no query carries all of the tags [%s]: nothing to do",
       table.concat(st.tags, ", ")))
     st.started_at = st.started_at or hclock.now()
     return state.response(st, true), { done = true, wait = false, queries = 0, started = 0,
@@ -121,7 +125,7 @@ function Handler:invoke(event, ctx)
     engine = self:engine(st.epoch), sink = self:sink(), queries = selected,
     limits = cfg.limits, sfn_timeout_secs = cfg.sfn_timeout_secs,
     sfn_wait_secs = cfg.sfn_wait_secs, deadline = ctx.deadline,
-    reserve = budget and math.min(1.0, budget / 4) or 0, log = self.log,
+    reserve = budget and math.min(1.0, budget / 4) or 0, log = logger,
     start_bucket = self.start_bucket,
   }, st)
 end

@@ -56,7 +56,7 @@ end
 function runner.handler(plan, opts)
   local engine = opts.engine or "athena"
   return handler.new{
-    config = plan.config, queries = plan.set, engine = engine, data = opts.data,
+    root = plan.root, config = plan.config, queries = plan.set, engine = engine, data = opts.data,
     sink = opts.sink or (engine == "local" and "stdout" or "kinesis"), log = plan.log,
   }
 end

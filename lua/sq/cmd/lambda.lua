@@ -61,26 +61,18 @@ local function problems_message(logger, problems, where)
   return shown
 end
 
-local function config_where(p)
-  return string.format("%s: %s", p.file or "configuration", p.path or "$")
-end
-
-local function query_where(p)
-  return p.line and string.format("%s:%d", p.file, p.line) or p.file
-end
-
 -- Everything done once per process. Returns { handler =, log = }, or nil,
 -- an error type and a message.
 local function init(opts, ctx, logger)
   local root = ctx.root
   local cfg, config_problems = run.load_config(opts, root)
-  local message = problems_message(logger, config_problems, config_where)
+  local message = problems_message(logger, config_problems, run.config_where)
   if cfg == nil or message then
     return nil, "ConfigurationError", message or "the configuration could not be loaded"
   end
   logger = log.new { level = ctx.debug and "debug" or cfg.lambda.log_level, json = true }
   local set, query_problems = run.load_queries(opts, root)
-  message = problems_message(logger, query_problems, query_where)
+  message = problems_message(logger, query_problems, run.query_where)
   if set == nil or message then
     return nil, "QueryFileError", message or "the query files could not be loaded"
   end
@@ -89,7 +81,7 @@ local function init(opts, ctx, logger)
     return nil, "CABundleError", bundle_err
   end
   logger:info("ready", { queries = #set.list, ca_bundle = bundle })
-  return { log = logger, handler = handler.new { config = cfg, queries = set,
+  return { log = logger, handler = handler.new { root = root, config = cfg, queries = set,
     engine = "athena", sink = "kinesis", log = logger } }
 end
 
@@ -105,7 +97,7 @@ end
 -- One pass for a decoded event; returns the response body, or nil and an
 -- error object { type =, message = [, traceback =] }.
 local function run_pass(h, event, info, logger)
-  local ctx = {}
+  local ctx = { log = logger }
   if info.remaining_ms then
     ctx.deadline = hclock.monotonic() + info.remaining_ms / 1000
   end

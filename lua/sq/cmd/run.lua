@@ -115,11 +115,13 @@ local function report(logger, problems, where)
   return failed
 end
 
-local function config_where(p)
+-- Where a configuration problem is: "FILE: $.json.path".
+function run.config_where(p)
   return string.format("%s: %s", p.file or "configuration", p.path or "$")
 end
 
-local function query_where(p)
+-- Where a query problem is: "FILE:LINE".
+function run.query_where(p)
   return p.line and string.format("%s:%d", p.file, p.line) or p.file
 end
 
@@ -134,9 +136,9 @@ function run.prepare(opts, ctx)
   local root = ctx.root
   local cfg, config_problems = run.load_config(opts, root)
   local logger = run.logger(ctx, cfg)
-  local bad_config = report(logger, config_problems, config_where)
+  local bad_config = report(logger, config_problems, run.config_where)
   local set, query_problems = run.load_queries(opts, root)
-  local bad_queries = report(logger, query_problems, query_where)
+  local bad_queries = report(logger, query_problems, run.query_where)
   if bad_config or bad_queries or cfg == nil or set == nil then
     logger:error("nothing was run: fix the problems above (bin/host validate lists them all)")
     return nil, 2
