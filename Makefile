@@ -19,7 +19,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm
 SO_LIBS := $(filter-out -llua5.4,$(LDLIBS))
 
 # Primitives: each file is one Lua module "host.NAME".
-HOST_SOURCES := host/clock.c host/kinesis.c host/http.c host/runtime.c host/sigv4.c host/sqlite.c
+HOST_SOURCES := host/clock.c host/fs.c host/kinesis.c host/http.c host/runtime.c host/sigv4.c host/sqlite.c
 MAIN_SOURCE  := host/main.c
 
 OBJECTS     := $(HOST_SOURCES:host/%.c=build/%.o)
@@ -73,7 +73,7 @@ bench: all test-deps
 
 # The Lambda zip (dist/streamquery-lambda.zip); see deploy/package.sh.
 package: all
-	@sh spec/support/ensure-debs.sh zip binutils lua-filesystem
+	@sh spec/support/ensure-debs.sh zip binutils
 	sh deploy/package.sh
 
 lint: all

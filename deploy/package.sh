@@ -3,10 +3,8 @@
 # by default dist/streamquery-lambda.zip).
 #
 # The zip holds, at its root: bootstrap (the custom runtime's entry point),
-# bin/host, lua/, scheduled_queries/, conf/, and lib/ with the Lua modules
-# cjson and lfs (so that listing the query files needs no find(1), which a
-# minimal runtime image may lack) and every shared library the host needs
-# that is not part of glibc.
+# bin/host, lua/, scheduled_queries/, conf/, and lib/ with the Lua module
+# cjson and every shared library the host needs that is not part of glibc.
 # Amazon Linux 2023 (provided.al2023) has glibc 2.34: the build fails when
 # an ELF file of the package needs a newer GLIBC_ symbol version. Files get
 # a fixed time and order, so the same inputs give the same zip.
@@ -50,19 +48,16 @@ lua_module() {
 }
 cjson=$(lua_module cjson)
 [ -n "$cjson" ] || fail "the Lua cjson module is missing (apt-get install lua-cjson)"
-lfs=$(lua_module lfs)
-[ -n "$lfs" ] || fail "the Lua lfs module is missing (apt-get install lua-filesystem)"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"
 cp bin/host "$stage/bin/host"
 cp "$cjson" "$stage/lib/cjson.so"
-cp "$lfs" "$stage/lib/lfs.so"
 cp -R lua scheduled_queries conf "$stage/"
 
 # Every shared library of the host and of cjson.so, glibc's excepted.
-ldd bin/host "$cjson" "$lfs" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
+ldd bin/host "$cjson" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
 while read -r name path; do
   case " $GLIBC_LIBS " in
     *" $name "*) continue ;;

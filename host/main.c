@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "clock.h"
+#include "fs.h"
 #include "http.h"
 #include "kinesis.h"
 #include "runtime.h"
@@ -32,6 +33,7 @@
 */
 static const luaL_Reg primitives[] = {
   {"host.clock", luaopen_host_clock},
+  {"host.fs", luaopen_host_fs},
   {"host.http", luaopen_host_http},
   {"host.kinesis", luaopen_host_kinesis},
   {"host.runtime", luaopen_host_runtime},

@@ -15,7 +15,6 @@
 **   - cursors that hand rows back page by page.
 */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
@@ -3590,73 +3589,6 @@ static int l_format_timestamp(lua_State *L)
 }
 
 
-/*
-** Append to the table at the top of the stack the regular files under
-** 'dir' (relative to 'base'), skipping names that start with '.' or
-** '_' as Hive does.  Stops at a depth of 16 folders.
-*/
-static void list_files(lua_State *L, const char *base, const char *dir,
-                       int depth)
-{
-  char path[4096], relative[4096];
-  struct dirent *entry;
-  struct stat st;
-  DIR *d;
-
-  snprintf(path, sizeof path, "%s%s%s", base, dir[0] ? "/" : "", dir);
-  d = opendir(path);
-  if (d == NULL || depth > 16) {
-    if (d != NULL)
-      closedir(d);
-    return;
-  }
-  while ((entry = readdir(d)) != NULL) {
-    if (entry->d_name[0] == '.' || entry->d_name[0] == '_')
-      continue;
-    if (snprintf(relative, sizeof relative, "%s%s%s", dir, dir[0] ? "/" : "",
-                 entry->d_name) >= (int)sizeof relative
-        || snprintf(path, sizeof path, "%s/%s", base, relative)
-           >= (int)sizeof path
-        || stat(path, &st) != 0)
-      continue;                         /* too long, or gone meanwhile */
-    if (S_ISDIR(st.st_mode)) {
-      list_files(L, base, relative, depth + 1);
-    } else if (S_ISREG(st.st_mode)) {
-      lua_createtable(L, 0, 2);
-      lua_pushstring(L, relative);
-      lua_setfield(L, -2, "path");
-      lua_pushinteger(L, (lua_Integer)st.st_size);
-      lua_setfield(L, -2, "size");
-      lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-    }
-  }
-  closedir(d);
-}
-
-
-/*
-** sqlite.files(dir): { { path = "a/b.json", size = n }, ... } for every
-** file under dir (paths relative to it, in no particular order), or nil
-** and a message when dir is not a readable folder.
-*/
-static int l_files(lua_State *L)
-{
-  const char *dir = luaL_checkstring(L, 1);
-  DIR *d = opendir(dir);
-
-  if (d == NULL) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", dir, strerror(errno));
-    return 2;
-  }
-  closedir(d);
-  lua_newtable(L);
-  list_files(L, dir, "", 0);
-  return 1;
-}
-
-
-/* A metatable with methods, __gc and __close. */
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc)
 {
@@ -3691,7 +3623,7 @@ int luaopen_host_sqlite(lua_State *L)
   static const luaL_Reg functions[] = {
     {"open", db_open}, {"format_double", l_format_double},
     {"parse_timestamp", l_parse_timestamp},
-    {"format_timestamp", l_format_timestamp}, {"files", l_files},
+    {"format_timestamp", l_format_timestamp},
     {"check_regex", l_check_regex},
     {NULL, NULL}
   };

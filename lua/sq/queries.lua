@@ -12,6 +12,7 @@
 -- Each entry of params is { name =, builtin = true, source = built-in name }
 -- or { name =, fn = calculator }; a calculator runs in the sandbox, bounded
 -- like the file that defined it, and takes the execution's clock.
+local fs = require("host.fs")
 local params = require("sq.params")
 local template = require("sq.template")
 
@@ -634,76 +635,22 @@ function queries.load_sources(sources)
   return set, state.problems
 end
 
--- Lists the *.lua files under dir (relative paths, sorted), skipping names
--- that start with a dot. Returns the list, or nil and a message.
-local function list_with_lfs(lfs, dir)
-  local found = {}
-  local function walk(path, prefix, depth)
-    if depth > 32 then
-      error(string.format("%s: folders nested too deep (a symbolic link loop?)", path), 0)
-    end
-    local names = {}
-    for entry in lfs.dir(path) do
-      names[#names + 1] = entry
-    end
-    for _, entry in ipairs(names) do
-      if entry:sub(1, 1) ~= "." then
-        local full = path .. "/" .. entry
-        local mode = lfs.attributes(full, "mode")
-        if mode == "directory" then
-          walk(full, prefix .. entry .. "/", depth + 1)
-        elseif mode == "file" and entry:match("%.lua$") then
-          found[#found + 1] = prefix .. entry
-        end
-      end
-    end
-  end
-  local mode, err = lfs.attributes(dir, "mode")
-  if mode ~= "directory" then
-    return nil, mode and "is not a folder" or ("cannot open the folder: " .. tostring(err))
-  end
-  local ok, walk_err = pcall(walk, dir, "", 0)
-  if not ok then
-    return nil, tostring(walk_err)
-  end
-  table.sort(found)
-  return found
-end
-
--- The same with find(1), for hosts without LuaFileSystem.
-local function list_with_find(dir)
-  local quoted = "'" .. dir:gsub("'", "'\\''") .. "'"
-  local test = io.open(dir .. "/.", "r")
-  if test == nil then
-    return nil, "cannot open the folder"
-  end
-  test:close()
-  local pipe = io.popen("find " .. quoted .. "/. -name '.*' ! -name . -prune -o -type f "
-    .. "-name '*.lua' -print 2>/dev/null")
-  local found = {}
-  for line in pipe:lines() do
-    found[#found + 1] = line:sub(#dir + 4) -- drop "DIR/./"
-  end
-  local ok, _, status = pipe:close()
-  if not ok then -- never an empty list for a listing that failed
-    return nil, string.format("cannot list the folder: find(1) failed with status %s, and "
-      .. "LuaFileSystem (lfs) is not installed", tostring(status))
-  end
-  table.sort(found)
-  return found
-end
-
--- The query files under dir. finder: "lfs" or "find" (default: lfs when
--- it can be loaded).
-function queries.list_files(dir, finder)
+-- The query files under dir (relative paths, sorted), leaving out hidden
+-- files and folders; or nil and a message.
+function queries.list_files(dir)
   dir = dir:gsub("(.)/+$", "%1")
-  if finder ~= "find" then
-    local ok, lfs = pcall(require, "lfs")
-    if ok then
-      return list_with_lfs(lfs, dir)
+  local listing, err = fs.files(dir)
+  if not listing then
+    return nil, err
+  end
+  local found = {}
+  for _, file in ipairs(listing) do
+    if file.path:match("%.lua$") then
+      found[#found + 1] = file.path
     end
   end
-  return list_with_find(dir)
+  table.sort(found)
+  return found
 end
 
 -- Loads every *.lua file under dir (recursively, in sorted order). Files
@@ -712,7 +659,7 @@ end
 function queries.load_dir(dir, options)
   options = options or {}
   local label = (options.label or dir):gsub("(.)/+$", "%1")
-  local files, err = queries.list_files(dir, options.finder)
+  local files, err = queries.list_files(dir)
   if files == nil then
     return nil, { { level = "error", file = label, message = err } }
   end

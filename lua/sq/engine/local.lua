@@ -14,6 +14,7 @@
 -- luacheck: ignore 212/self
 local cjson = require("cjson")
 local clock = require("host.clock")
+local fs = require("host.fs")
 local sqlite = require("host.sqlite")
 local tables = require("sq.tables")
 local translate = require("sq.sql.translate")
@@ -80,7 +81,7 @@ function Engine:load_table(name)
     return nil, string.format("TABLE_NOT_FOUND: table name %q is not a folder name", name)
   end
   local dir = self.data .. "/" .. name
-  local listing = sqlite.files(dir)
+  local listing = fs.files(dir, "._") -- Hive skips hidden and _-prefixed names
   if not listing then
     return nil, string.format("TABLE_NOT_FOUND: Table '%s' does not exist (no folder %s)", name,
       dir)
