@@ -40,6 +40,7 @@ local KIND_CODES = { connect = "ConnectionError", refused = "ConnectionRefused",
 local EXPIRED_CODES = { ExpiredToken = true, ExpiredTokenException = true }
 local CONTENT_TYPE = "application/x-amz-json-1.1"
 local MESSAGE_LIMIT = 1000
+local MIN_ATTEMPT_SECONDS = 0.2 -- an attempt with less time than this is not made
 
 -- Errors print as one line.
 local Error = {
@@ -157,10 +158,11 @@ function aws.new(options)
     log = options.log,
     endpoints = {},
   }, Client)
+  self.timeout = option_number(options, "timeout", 30.0, 0.001, 86400)
   self.http = http.new{
     concurrency = math.floor(option_number(options, "concurrency", 8, 1, 256)),
     connect_timeout = option_number(options, "connect_timeout", 3.0, 0.001, 3600),
-    timeout = option_number(options, "timeout", 30.0, 0.001, 86400),
+    timeout = self.timeout,
     ca_file = env("SSL_CERT_FILE"),
   }
   self.credentials = options.credentials or credentials.chain{ env = options.env,
@@ -247,7 +249,17 @@ function Client:batch(calls)
   while #pending > 0 do
     attempt = attempt + 1
     local retry, reasons = {}, {}
-    local keys, message, retryable = self.credentials:get()
+    local left = self.deadline and self.deadline - clock.monotonic()
+    local keys, message, retryable
+    if left and left < MIN_ATTEMPT_SECONDS then
+      for _, i in ipairs(pending) do
+        results[i] = { error = new_error{ code = "DeadlineExceeded", retryable = true,
+          message = "no time left before the deadline of this invocation",
+          attempts = attempt - 1, service = prepared[i].service, target = prepared[i].target } }
+      end
+      break
+    end
+    keys, message, retryable = self.credentials:get()
     if keys == nil then
       for _, i in ipairs(pending) do
         local err = new_error{ code = "CredentialsError", message = message,
@@ -264,6 +276,7 @@ function Client:batch(calls)
       local requests = {}
       for k, i in ipairs(pending) do
         requests[k] = self:signed_request(keys, prepared[i])
+        requests[k].timeout = left and math.min(left, self.timeout) -- never past the deadline
       end
       local answers = self.http:perform(requests)
       for k, i in ipairs(pending) do
@@ -288,6 +301,9 @@ function Client:batch(calls)
     pending = retry
     if #pending > 0 then
       local delay = self:backoff(attempt)
+      if self.deadline and clock.monotonic() + delay + MIN_ATTEMPT_SECONDS > self.deadline then
+        delay = 0 -- the next round answers DeadlineExceeded at once
+      end
       if self.log then
         local codes = {}
         for code in pairs(reasons) do
@@ -302,6 +318,13 @@ function Client:batch(calls)
     end
   end
   return results
+end
+
+-- set_deadline(monotonic seconds | nil): from now on no request runs
+-- past it, and none starts when less than a fraction of a second is left;
+-- what could not run fails with the retryable code DeadlineExceeded.
+function Client:set_deadline(deadline)
+  self.deadline = deadline
 end
 
 -- call(service, target, body) -> decoded response | nil, err

@@ -23,6 +23,18 @@ local sinks = require("sq.sinks")
 
 local handler = {}
 
+-- Runs a constructor; an error it raises (bad region, endpoint, sink...)
+-- becomes a ConfigurationError without a Lua source position.
+local function configured(make, ...)
+  local ok, result = pcall(make, ...)
+  if not ok then
+    local message = type(result) == "table" and result.message or tostring(result)
+    error({ type = "ConfigurationError", message = (message:gsub("^[^:\n]*%.lua:%d+: ", "")) },
+      0)
+  end
+  return result
+end
+
 local Handler = {}
 Handler.__index = Handler
 
@@ -43,10 +55,10 @@ end
 function Handler:aws()
   if not self.client then
     local cfg = self.config
-    self.client = require("sq.aws").new{
+    self.client = configured(require("sq.aws").new, {
       region = cfg.athena.region, concurrency = cfg.limits.http_concurrency, env = self.env,
       log = self.log,
-    }
+    })
   end
   return self.client
 end
@@ -80,7 +92,7 @@ function Handler:sink()
       self.sink_object = self.sink_spec
     else
       local needs_aws = self.sink_spec == "kinesis"
-      self.sink_object = sinks.open(self.sink_spec, {
+      self.sink_object = configured(sinks.open, self.sink_spec, {
         client = needs_aws and self:aws() or nil, stream = self.config.stream })
     end
   end
@@ -114,15 +126,19 @@ function Handler:invoke(event, ctx)
       table.concat(st.tags, ", ")))
     st.started_at = st.started_at or hclock.now()
     return state.response(st, true), { done = true, wait = false, queries = 0, started = 0,
-      succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0 }
+      succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0, undelivered = 0 }
   end
   if self.engine_kind == "athena" then
     check_database(self.config, selected)
   end
   local cfg = self.config
   local budget = ctx.deadline and (ctx.deadline - hclock.monotonic()) or nil
+  local engine, sink = self:engine(st.epoch), self:sink()
+  if self.client then -- AWS calls end in time to return the progress
+    self.client:set_deadline(budget and ctx.deadline - math.min(0.5, budget / 10))
+  end
   return pass.run({
-    engine = self:engine(st.epoch), sink = self:sink(), queries = selected,
+    engine = engine, sink = sink, queries = selected,
     limits = cfg.limits, sfn_timeout_secs = cfg.sfn_timeout_secs,
     sfn_wait_secs = cfg.sfn_wait_secs, deadline = ctx.deadline,
     reserve = budget and math.min(1.0, budget / 4) or 0, log = logger,

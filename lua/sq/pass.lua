@@ -15,6 +15,12 @@ local pass = {}
 
 local PAGE_ROWS = 1000 -- Athena's most rows per GetQueryResults page
 
+-- Start errors that no later pass can cure: the pass stops with them.
+local FATAL_START = {
+  CredentialsError = true, UnrecognizedClientException = true,
+  InvalidSignatureException = true, MissingAuthenticationTokenException = true,
+}
+
 -- A ClientRequestToken for a query: derived from the execution id when
 -- the state machine passed one (a replay is a new execution, so it runs
 -- afresh), otherwise random and kept in the state until the start
@@ -100,6 +106,9 @@ function Pass:deliver_errors()
     if delivered[i] then
       record.item.entry.sent_to_streamalert = true
       self.summary.failed = self.summary.failed + 1
+    else
+      self.retry_later = true
+      self.summary.undelivered = self.summary.undelivered + 1
     end
   end
   self.errors = {}
@@ -108,9 +117,18 @@ end
 -- Hands records to the sink; returns one flag per record. A sink that
 -- cannot deliver at all (a missing stream) ends the pass with an error.
 function Pass:deliver(batch)
-  local delivered, err = self.ctx.sink:deliver(batch)
+  local delivered, err, codes = self.ctx.sink:deliver(batch)
   if not delivered then
     error({ type = "DeliveryError", message = err }, 0)
+  end
+  local reasons = {}
+  for code, count in pairs(codes or {}) do
+    reasons[#reasons + 1] = string.format("%s x%d", code, count)
+  end
+  if #reasons > 0 then
+    table.sort(reasons)
+    self:log("warn", "records not delivered, to be sent again in the next pass: "
+      .. table.concat(reasons, ", "))
   end
   for i = 1, #batch do
     if delivered[i] then
@@ -180,6 +198,9 @@ function Pass:start_pending(items)
           self.summary.started = self.summary.started + 1
           self:log("info", "query " .. item.name .. " started", { query = item.name,
             query_execution_id = result.id })
+        elseif FATAL_START[result.error.code] then
+          error({ type = "ConfigurationError", message = "cannot start queries: "
+            .. tostring(result.error.message) }, 0)
         elseif result.error.retryable then
           self.throttled = true
           self:log("info", "query " .. item.name .. " not started yet: "
@@ -254,9 +275,15 @@ function Pass:deliver_result(item)
   while not self:out_of_time() do
     local page, err = self.ctx.engine:results(entry.query_execution_id, cursor.t, PAGE_ROWS)
     if not page then
-      self:log("warn", "query " .. item.name .. ": reading results: "
-        .. tostring(type(err) == "table" and err.message or err), { query = item.name })
-      break
+      local message = type(err) == "table" and err.message or tostring(err)
+      if (type(err) == "table" and err.retryable == false) or self.last_pass then
+        self:fail(item, item.status, "READ_FAILED", "could not read the result: " .. message)
+        return
+      end
+      self.retry_later = true
+      self:log("warn", "query " .. item.name .. ": reading the result failed, trying again "
+        .. "in the next pass: " .. message, { query = item.name })
+      return
     end
     result = result or records.result(record_info(self.ctx, item, item.status), page.columns)
     local rows, last_row = page.rows, #page.rows
@@ -301,6 +328,8 @@ function Pass:deliver_result(item)
     cursor.s = #rest > 0 and rest or nil
     if k <= #plan then
       entry.cursor = state.cursor_text(cursor) -- the next pass resends only what failed
+      self.retry_later = true
+      self.summary.undelivered = self.summary.undelivered + #plan - k + 1 - #rest
       return
     end
     if final then
@@ -328,13 +357,36 @@ function pass.run(ctx, st)
   local self = setmetatable({
     ctx = ctx, st = st, now = now, errors = {},
     deadline = ctx.deadline or math.huge, reserve = ctx.reserve or 0,
-    summary = { started = 0, succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0 },
+    summary = { started = 0, succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0,
+                undelivered = 0 },
   }, Pass)
   local margin = (ctx.sfn_wait_secs or 0) + math.min(30, (ctx.sfn_timeout_secs or 0) / 10)
   self.last_pass = ctx.sfn_timeout_secs
     and st.started_at + ctx.sfn_timeout_secs - now <= margin or false
 
   local items = prepare(ctx, st)
+  local ok, err = pcall(self.work, self, items)
+  if not ok then
+    if type(err) == "table" then
+      err.response = state.response(st, false) -- the progress made before the error
+    end
+    error(err, 0)
+  end
+
+  local done = true
+  for _, item in ipairs(items) do
+    done = done and item.entry.sent_to_streamalert == true
+  end
+  local summary = self.summary
+  summary.done = done
+  summary.wait = self.running or self.throttled or self.pending_left or self.retry_later
+    or false
+  summary.queries = #items
+  return state.response(st, done), summary
+end
+
+-- The steps of a pass, in order.
+function Pass:work(items)
   for _, item in ipairs(items) do
     local entry = item.entry
     if entry.sent_to_streamalert then -- luacheck: ignore 542
@@ -365,16 +417,7 @@ function pass.run(ctx, st)
       self:deliver_result(item)
     end
   end
-
-  local done = true
-  for _, item in ipairs(items) do
-    done = done and item.entry.sent_to_streamalert == true
-  end
-  local summary = self.summary
-  summary.done = done
-  summary.wait = self.running or self.throttled or self.pending_left or false
-  summary.queries = #items
-  return state.response(st, done), summary
+  self:deliver_errors() -- those of results that could not be read
 end
 
 return pass

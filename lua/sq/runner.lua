@@ -1,11 +1,14 @@
 -- Local runs: bin/host run plays the state machine on one machine (pass,
 -- wait, pass, ... until done or timed out), and bin/host pass runs one
 -- invocation. Both stand on sq.handler, as the Lambda bootstrap does.
+local cjson = require("cjson")
 local hclock = require("host.clock")
 local handler = require("sq.handler")
 local state = require("sq.state")
 
 local runner = {}
+
+local MIN_BUDGET = 1 -- seconds; a shorter pass cannot make progress
 
 -- The options that real runs add to `run` (and `pass` shares).
 runner.OPTIONS = {
@@ -45,9 +48,18 @@ function runner.check_options(opts)
   if opts.data and opts.engine ~= "local" then
     return nil, "--data is for --engine local"
   end
+  if opts.sink and not (opts.sink == "kinesis" or opts.sink == "stdout" or opts.sink == "count"
+      or opts.sink:match("^file:.")) then
+    return nil, string.format("--sink must be kinesis, stdout, file:PATH or count, got %q",
+      opts.sink)
+  end
   local ok, err = number_option(opts, "wait")
   if ok then
     ok, err = number_option(opts, "budget")
+  end
+  if ok and opts.budget and opts.budget < MIN_BUDGET then
+    return nil, string.format("--budget must be at least %d second: a pass needs time to "
+      .. "start, check and deliver", MIN_BUDGET)
   end
   return ok, err
 end
@@ -109,6 +121,9 @@ function runner.run(plan, opts)
     local response, summary = runner.invoke(h, event, { names = plan.names, deadline = deadline })
     if not response then
       logger:error(summary.message)
+      if summary.response then
+        logger:info("the state when the pass stopped: " .. cjson.encode(summary.response))
+      end
       return runner.error_status(summary)
     end
     for key in pairs(totals) do

@@ -40,8 +40,9 @@ function sinks.kinesis(opts)
 end
 
 -- Sends the records, then resends only those that failed, with backoff.
+-- The third result counts the error codes of what was not delivered.
 function Kinesis:deliver(batch)
-  local datas, keys, pending, delivered = {}, {}, {}, {}
+  local datas, keys, pending, delivered, codes = {}, {}, {}, {}, {}
   for i, record in ipairs(batch) do
     datas[i], keys[i], pending[i] = record.data, record.key, i
   end
@@ -52,6 +53,7 @@ function Kinesis:deliver(batch)
       calls[i] = { service = "kinesis", target = PUT_RECORDS, body = request.body }
     end
     local failed = {}
+    codes = {}
     for i, answer in ipairs(self.client:batch(calls)) do
       local indices = requests[i].indices
       local err = answer.error
@@ -60,10 +62,12 @@ function Kinesis:deliver(batch)
           FATAL[err.code], err.code, tostring(err.message))
       elseif err then
         table.move(indices, 1, #indices, #failed + 1, failed)
+        codes[err.code] = (codes[err.code] or 0) + #indices
       else
         for r, result in ipairs(answer.response.Records or {}) do
           if result.ErrorCode and result.ErrorCode ~= cjson.null then
             failed[#failed + 1] = indices[r]
+            codes[result.ErrorCode] = (codes[result.ErrorCode] or 0) + 1
           else
             delivered[indices[r]] = true
           end
@@ -71,6 +75,7 @@ function Kinesis:deliver(batch)
       end
     end
     if #failed == 0 then
+      codes = {}
       break
     end
     pending = failed
@@ -78,7 +83,7 @@ function Kinesis:deliver(batch)
       self.sleep(self.base_delay * 2 ^ (attempt - 1) * (0.5 + math.random() / 2))
     end
   end
-  return delivered
+  return delivered, nil, codes
 end
 
 -- A sink writing one record per line to an open file.

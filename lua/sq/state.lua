@@ -31,6 +31,17 @@ local function invalid(message, ...)
   return nil, { type = "InvalidEvent", message = string.format(message, ...) }
 end
 
+local CONFIGURATION_FIELDS = { clock = true, tags = true, started_at = true,
+  execution_id = true }
+
+local function count_keys(t)
+  local n = 0
+  for _ in pairs(t) do
+    n = n + 1
+  end
+  return n
+end
+
 local ENTRY_FIELDS = {
   query_execution_id = "string", sent_to_streamalert = "boolean", error = "string",
   token = "string", started_at = "number", cursor = "string",
@@ -70,11 +81,16 @@ local function read_configuration(configuration)
   if not epoch then
     return invalid("%s.clock: %s", state.CONFIGURATION_KEY, err)
   end
+  for key in pairs(configuration) do
+    if not CONFIGURATION_FIELDS[key] then
+      return invalid("%s has an unknown key %q (expected clock and tags)",
+        state.CONFIGURATION_KEY, tostring(key))
+    end
+  end
   local tags = configuration.tags
-  if tags == nil then
-    tags = {}
-  elseif type(tags) ~= "table" then
-    return invalid("%s.tags must be a list of strings", state.CONFIGURATION_KEY)
+  if type(tags) ~= "table" or #tags ~= count_keys(tags) then
+    return invalid("%s.tags must be a list of strings, like [\"hourly\"]",
+      state.CONFIGURATION_KEY)
   end
   for i, tag in ipairs(tags) do
     if type(tag) ~= "string" then
@@ -112,7 +128,14 @@ function state.read(event)
       return invalid("the event has neither step_function_state nor %s: it is not a "
         .. "StreamQuery event", state.CONFIGURATION_KEY)
     end
-    sfs = { [state.CONFIGURATION_KEY] = event[state.CONFIGURATION_KEY] }
+    -- A first event (its other keys are strings), or a state handed over
+    -- without its { done, continue } wrapper: its objects are query entries.
+    sfs = {}
+    for key, value in pairs(event) do
+      if key == state.CONFIGURATION_KEY or type(value) == "table" then
+        sfs[key] = value
+      end
+    end
   elseif type(sfs) ~= "table" then
     return invalid("step_function_state must be an object")
   end
@@ -180,9 +203,6 @@ end
 -- The response for a state: { done, continue = 1, step_function_state }.
 function state.response(st, done)
   local configuration = { clock = st.clock, tags = st.tags, started_at = st.started_at }
-  if #st.tags == 0 then
-    configuration.tags = nil -- keep it an object key only when it has tags
-  end
   local sfs = { [state.CONFIGURATION_KEY] = configuration }
   for name, entry in pairs(st.entries) do
     sfs[name] = entry

@@ -195,6 +195,28 @@ describe("bin/host run against Athena and Kinesis test servers", function()
     end
   end)
 
+  it("waits between passes while a result cannot be read, and reports it at the end", function()
+    local stream = new_stream()
+    server:scripts({ { match = "-- unreadable",
+                       result = { columns = { "a" }, rows = { { "1" } } } } })
+    server:faults({ { target = "AmazonAthena.GetQueryResults", action = "status", status = 500,
+                      code = "InternalServerException" } })
+    local p = project({ unreadable = { sql = "-- unreadable\nSELECT 1" } },
+      { config = { destination_kinesis_stream = stream, sfn_timeout_secs = 3,
+                   sfn_wait_secs = 1 } })
+    local result = run(p, {})
+    assert.are.equal(1, result.status, result.stderr)
+    local passes = 0
+    for _ in result.stderr:gmatch("pass %d+:") do
+      passes = passes + 1
+    end
+    assert.is_true(passes <= 4, "passes: " .. passes) -- it waited sfn_wait_secs between them
+    local parts = e2e.parts_of(e2e.read_stream(server, stream), "unreadable")
+    assert.are.equal(1, #parts)
+    assert.truthy(parts[1].record.execution.error.description:find(
+      "could not read the result: InternalServerException", 1, true))
+  end)
+
   it("sends an error record for a failed query while the others are delivered", function()
     local stream = new_stream()
     server:scripts({ { match = "-- broken", final = "FAILED", reason = "Table not found" },

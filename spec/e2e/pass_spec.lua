@@ -167,14 +167,64 @@ query { name = "bad", description = "d", tags = { "hourly" },
     assert.are.same({ { a = "1" } }, by_name.ok.data.rows)
   end)
 
-  it("fails clearly on a missing Kinesis stream and marks nothing sent", function()
-    local p = project({ q = { sql = "-- q\nSELECT 1" } },
-      { config = { destination_kinesis_stream = "no-such-stream" } })
-    local result = pass(p, FIRST_EVENT)
-    assert.are.equal(1, result.status)
-    assert.are.equal("", result.stdout)
-    assert.truthy(result.stderr:find('Kinesis stream "no-such-stream": not found '
-      .. "(ResourceNotFoundException", 1, true), result.stderr)
+  it("fails clearly on a missing Kinesis stream, marks nothing sent and keeps its progress",
+    function()
+      local p = project({ q = { sql = "-- q\nSELECT 1" } },
+        { config = { destination_kinesis_stream = "no-such-stream" } })
+      local result, response = pass(p, FIRST_EVENT)
+      assert.are.equal(1, result.status)
+      assert.truthy(result.stderr:find('Kinesis stream "no-such-stream": not found '
+        .. "(ResourceNotFoundException", 1, true), result.stderr)
+      assert.are.equal(0, response.done)
+      local entry = response.step_function_state.q
+      assert.are.equal(started_queries()[1].id, entry.query_execution_id)
+      assert.is_nil(entry.sent_to_streamalert)
+    end)
+
+  it("ends every AWS call in time for its budget, even when the server hangs", function()
+    server:scripts({ { match = "-- h", result = { columns = { "a" }, rows = { { "1" } } } } })
+    server:faults({ { target = "AmazonAthena.GetQueryResults", action = "hang" } })
+    local p = project({ h = { sql = "-- h\nSELECT 1" } })
+    local input = e2e.tmpdir() .. "/event.json"
+    e2e.write(input, cjson.encode(FIRST_EVENT))
+    -- timeout(1) ends the pass if it does not end by itself well after its budget
+    local bounded = e2e.command({ "timeout", "15", e2e.HOST }, { "pass", "--config", p.config,
+      "--queries", p.queries, "--budget", "2", "--sink", "count", input }, server:env())
+    assert.are_not.equal(124, bounded.status, "the pass did not end by itself")
+    assert.are.equal(0, bounded.status, bounded.stderr)
+    local response = cjson.decode(bounded.stdout)
+    assert.are.equal(0, response.done)
+    assert.is_nil(response.step_function_state.h.sent_to_streamalert)
+  end)
+
+  it("says so and exits 1 when Kinesis keeps refusing records, and retries them later",
+    function()
+      server:scripts({ { match = "-- k", result = { columns = { "a" }, rows = { { "1" } } } } })
+      server:faults({ { target = "Kinesis_20131202.PutRecords", action = "partial",
+                        fail_every = 1 } })
+      local p = project({ k = { sql = "-- k\nSELECT 1" } })
+      local result, response = pass(p, FIRST_EVENT)
+      assert.are.equal(1, result.status, result.stderr)
+      assert.truthy(result.stderr:find("records not delivered, to be sent again in the next "
+        .. "pass: ProvisionedThroughputExceededException x1", 1, true), result.stderr)
+      assert.are.equal(0, response.done)
+      server:control("DELETE", "/__control/faults")
+      result, response = pass(p, response)
+      assert.are.equal(0, result.status, result.stderr)
+      assert.are.equal(1, response.done)
+    end)
+
+  it("stops at once, with exit status 2, when there are no credentials", function()
+    local p = project({ q = { sql = "SELECT 1" } })
+    local env = server:env()
+    env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN = "", "", ""
+    env.AWS_SHARED_CREDENTIALS_FILE, env.AWS_CONFIG_FILE = "/nonexistent", "/nonexistent"
+    local result = e2e.host({ "pass", "--config", p.config, "--queries", p.queries, "--sink",
+      "count" }, env, cjson.encode(FIRST_EVENT))
+    assert.are.equal(2, result.status, result.stderr)
+    assert.truthy(result.stderr:find("cannot start queries: CredentialsError: no AWS "
+      .. "credentials found; looked in: environment", 1, true),
+      result.stderr)
   end)
 
   it("is done with a warning when no query carries the event's tags", function()
@@ -194,6 +244,10 @@ query { name = "bad", description = "d", tags = { "hourly" },
       { { streamquery_configuration = { clock = "2020-02-13 22:06", tags = {} } },
         'streamquery_configuration.clock: invalid clock "2020-02-13 22:06"' },
       { { hello = "world" }, "it is not a StreamQuery event" },
+      { { streamquery_configuration = { clock = CLOCK, tags = { hourly = true } } },
+        'streamquery_configuration.tags must be a list of strings, like ["hourly"]' },
+      { { streamquery_configuration = { clock = CLOCK, tag = { "hourly" } } },
+        'streamquery_configuration has an unknown key "tag" (expected clock and tags)' },
     }
     for _, case in ipairs(cases) do
       local result = pass(p, case[1], { "--sink", "count" })
@@ -212,5 +266,17 @@ query { name = "bad", description = "d", tags = { "hourly" },
     local result = e2e.host({ "pass", "--sink", "stdout" }, {}, "{}")
     assert.are.equal(2, result.status)
     assert.truthy(result.stderr:find("--sink stdout is not possible", 1, true))
+  end)
+
+  it("refuses an unknown sink and a budget too short to make progress", function()
+    local cases = {
+      { { "--sink", "bogus" }, '--sink must be kinesis, stdout, file:PATH or count, got "bogus"' },
+      { { "--budget", "0" }, "--budget must be at least 1 second" },
+    }
+    for _, case in ipairs(cases) do
+      local result = e2e.host({ "pass", table.unpack(case[1]) }, {}, "{}")
+      assert.are.equal(2, result.status)
+      assert.truthy(result.stderr:find(case[2], 1, true), result.stderr)
+    end
   end)
 end)

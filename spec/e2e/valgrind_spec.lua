@@ -9,20 +9,9 @@ local VALGRIND = { "valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
 
 -- Runs bin/host under valgrind; returns the e2e.host result.
 local function under_valgrind(argv, env, input)
-  local saved = e2e.HOST
-  local command = {}
-  for _, word in ipairs(VALGRIND) do
-    command[#command + 1] = word
-  end
-  command[#command + 1] = saved
-  for _, arg in ipairs(argv) do
-    command[#command + 1] = arg
-  end
-  e2e.HOST = table.remove(command, 1)
-  local ok, result = pcall(e2e.host, command, env, input)
-  e2e.HOST = saved
-  assert(ok, result)
-  return result
+  local program = { table.unpack(VALGRIND) }
+  program[#program + 1] = e2e.HOST
+  return e2e.command(program, argv, env, input)
 end
 
 describe("bin/host under valgrind", function()

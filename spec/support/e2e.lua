@@ -88,12 +88,20 @@ end
 -- Runs bin/host with arguments and extra environment variables; returns
 -- { status =, stdout =, stderr = }. `input` goes to its standard input.
 function e2e.host(argv, env, input)
+  return e2e.command({ e2e.HOST }, argv, env, input)
+end
+
+-- Runs a command (a list of words, e.g. { "valgrind", "-q", HOST }) with
+-- arguments, as e2e.host does.
+function e2e.command(program, argv, env, input)
   local dir = e2e.tmpdir()
   local parts = { "env" }
   for name, value in pairs(env or {}) do
     parts[#parts + 1] = shell_quote(name .. "=" .. tostring(value))
   end
-  parts[#parts + 1] = shell_quote(e2e.HOST)
+  for _, word in ipairs(program) do
+    parts[#parts + 1] = shell_quote(word)
+  end
   for _, arg in ipairs(argv) do
     parts[#parts + 1] = shell_quote(arg)
   end

@@ -35,6 +35,14 @@ describe("state", function()
     assert.are.equal("error", st.entries.my_failed_query.error)
   end)
 
+  it("reads a state handed over without its done/continue wrapper as a state", function()
+    local st = assert(state.read({
+      streamquery_configuration = { clock = "2020-02-13T22:06:20Z", tags = { "hourly" } },
+      q = { query_execution_id = "abc", sent_to_streamalert = true } }))
+    assert.are.same({ q = { query_execution_id = "abc", sent_to_streamalert = true } },
+      st.entries)
+  end)
+
   it("reads this project's task input with the execution id", function()
     local st = assert(state.read({ execution_id = "arn:aws:states:us-east-1:1:execution:sm:run-1",
                                    event = first_event }))
@@ -72,7 +80,8 @@ describe("state", function()
         .. "YYYY-MM-DDTHH:MM:SSZ (for example 2020-02-13T22:06:20Z)" },
       { { streamquery_configuration = { clock = "2020-02-13T22:06:20Z", tags = { 1 } } },
         "streamquery_configuration.tags[1] must be a string" },
-      { { step_function_state = { streamquery_configuration = { clock = "2020-02-13T22:06:20Z" },
+      { { step_function_state = { streamquery_configuration = { clock = "2020-02-13T22:06:20Z",
+                                                                tags = {} },
                                   q = { sent_to_streamalert = "yes" } } },
         "step_function_state.q.sent_to_streamalert must be a boolean, got string" },
     }

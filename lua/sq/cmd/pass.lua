@@ -23,7 +23,8 @@ pass.spec = {
   },
   notes = {
     "Exit status: 0 the pass went well; 1 a query failed or records could not be delivered;",
-    "2 usage error, invalid event, configuration or query files.",
+    "2 usage error, invalid event, configuration or query files. When a pass stops on an",
+    "error (a missing Kinesis stream, say), the state it reached is still printed.",
   },
 }
 
@@ -89,10 +90,17 @@ function pass.run(argv, ctx)
   local response, summary = runner.invoke(h, event, { deadline = deadline })
   if not response then
     plan.log:error(summary.message)
+    if summary.response then -- what the pass did before it stopped is not lost
+      io.stdout:write(cjson.encode(summary.response), "\n")
+    end
     return runner.error_status(summary)
   end
   io.stdout:write(cjson.encode(response), "\n")
-  return summary.failed > 0 and 1 or 0
+  if summary.undelivered > 0 then
+    plan.log:warn(string.format("%d records could not be delivered; the next pass sends them",
+      summary.undelivered))
+  end
+  return (summary.failed > 0 or summary.undelivered > 0) and 1 or 0
 end
 
 return pass

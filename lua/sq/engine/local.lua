@@ -11,10 +11,18 @@
 -- A table is loaded the first time a query names it and kept for the engine's life, so
 -- the passes of one run load it once. Queries run when they are started; their rows are
 -- read from an open statement page by page.
+--
+-- Results live in this process only. An execution id is "local-" and 32 hex digits of a hash
+-- of the start's ClientRequestToken (of a random per-engine nonce and a counter when a start
+-- has none), so ids never collide between processes, and a start repeated with its token, in
+-- this process or in a new one, gets the same id, as in Athena. An id this engine did not
+-- issue (a pass in a new process, as `bin/host pass` and Lambda may be) is FAILED with a
+-- reason that says so, rather than left running forever.
 -- luacheck: ignore 212/self
 local cjson = require("cjson")
 local clock = require("host.clock")
 local fs = require("host.fs")
+local sigv4 = require("host.sigv4")
 local sqlite = require("host.sqlite")
 local tables = require("sq.tables")
 local translate = require("sq.sql.translate")
@@ -28,11 +36,25 @@ Engine.__index = Engine
 local MAX_PAGE = 1000           -- GetQueryResults' limit
 local SLOW_LOAD_SECONDS = 1     -- loading longer than this shows progress
 local PROGRESS_EVERY = 50000    -- records between two looks at the time
+local ID_DIGITS = 32            -- hex digits of an execution id (128 bits)
 
 local function default_log(level, message)
   if level ~= "debug" then
     io.stderr:write(string.format("streamquery: %s: %s\n", level, message))
   end
+end
+
+-- Bytes that no other engine, in this process or another, will have.
+local function nonce()
+  local file = io.open("/dev/urandom", "rb")
+  local bytes = file and file:read(16)
+  if file then
+    file:close()
+  end
+  if not bytes or #bytes ~= 16 then -- no /dev/urandom: the time and an address differ enough
+    bytes = string.format("%d %.9f %s", clock.now(), clock.monotonic(), tostring({}))
+  end
+  return bytes
 end
 
 function engine.new(options)
@@ -55,7 +77,7 @@ function engine.new(options)
     db = db,
     tables = {},
     queries = {},
-    tokens = {},
+    nonce = nonce(),
     count = 0,
   }, Engine)
 end
@@ -274,19 +296,23 @@ function Engine:fill(entry, count)
   return true
 end
 
+-- The execution id of a start: derived from its token, so the same token gives the same id
+-- in any process; a start without a token gets an id no other start will have.
+function Engine:execution_id(token)
+  if not token then
+    self.count = self.count + 1
+    token = string.format("%s\n%d", self.nonce, self.count)
+  end
+  return "local-" .. sigv4.sha256_hex("streamquery local engine\n" .. token):sub(1, ID_DIGITS)
+end
+
 function Engine:start(list)
   local started = {}
   for i, query in ipairs(list) do
-    local again = query.token and self.tokens[query.token]
-    if again then
-      -- as Athena does: a start repeated with its token is the same execution
-      started[i] = { id = again }
-      goto next
-    end
-    self.count = self.count + 1
-    local id = string.format("local-%06d", self.count)
-    if query.token then
-      self.tokens[query.token] = id
+    local id = self:execution_id(query.token)
+    started[i] = { id = id }
+    if self.queries[id] then
+      goto next -- as Athena does: a start repeated with its token is the same execution
     end
     local entry = { name = query.name, sql = query.sql }
     local t0 = clock.monotonic()
@@ -302,10 +328,21 @@ function Engine:start(list)
       self.log("debug", string.format("query %s failed: %s", tostring(query.name), err))
     end
     self.queries[id] = entry
-    started[i] = { id = id }
     ::next::
   end
   return started
+end
+
+-- Why an id has no query here: another engine's id, or one issued by another process.
+local function unknown_reason(id)
+  if type(id) ~= "string" or not id:match("^local%-%x+$") then
+    return string.format("QUERY_NOT_FOUND: %s is not an execution id of the local engine "
+      .. "(was this execution started with --engine athena?)", tostring(id))
+  end
+  return string.format("QUERY_NOT_FOUND: the local engine has no query %s: it keeps query "
+    .. "results only within the process that started the query, and a pass in a new process "
+    .. "cannot read them; run this execution again with bin/host run --engine local, which "
+    .. "runs every pass in one process", id)
 end
 
 function Engine:status(ids)
@@ -316,6 +353,9 @@ function Engine:status(ids)
       statuses[id] = { state = entry.state, reason = entry.reason,
                        data_scanned_in_bytes = entry.data_scanned_in_bytes or 0,
                        execution_time_ms = entry.execution_time_ms or 0 }
+    else -- it will never be known here: waiting for it would wait forever
+      statuses[id] = { state = "FAILED", reason = unknown_reason(id), data_scanned_in_bytes = 0,
+                       execution_time_ms = 0 }
     end
   end
   return statuses
@@ -348,7 +388,7 @@ end
 function Engine:results(id, next_token, max_rows)
   local entry = self.queries[id]
   if not entry then
-    return nil, "unknown query execution id " .. tostring(id)
+    return nil, unknown_reason(id)
   end
   if entry.state ~= "SUCCEEDED" then
     return nil, string.format("query %s is %s", id, entry.state)
@@ -399,7 +439,7 @@ end
 function Engine:stop(id)
   local entry = self.queries[id]
   if not entry then
-    return nil, "unknown query execution id " .. tostring(id)
+    return nil, unknown_reason(id)
   end
   if entry.cursor then
     entry.cursor:close()
