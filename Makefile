@@ -63,7 +63,7 @@ test-deps: deps
 	@sh spec/support/ensure-node.sh
 
 run: all
-	bin/host run --engine local --data samples/data --clock 2020-02-13T22:06:20Z
+	@bin/host run --engine local --data samples/data --clock 2020-02-13T22:06:20Z
 
 test: all test-deps
 	@sh spec/run
