@@ -15,6 +15,7 @@
 -- sq.state for the accepted shapes). A bad event raises
 -- { type = "InvalidEvent", message = ... }; a sink that cannot deliver at
 -- all raises { type = "DeliveryError", message = ... }.
+local cjson = require("cjson")
 local hclock = require("host.clock")
 local state = require("sq.state")
 local pass = require("sq.pass")
@@ -22,6 +23,8 @@ local selection = require("sq.selection")
 local sinks = require("sq.sinks")
 
 local handler = {}
+
+local STATE_LIMIT = 256 * 1024 -- Step Functions' payload limit
 
 -- Runs a constructor; an error it raises (bad region, endpoint, sink...)
 -- becomes a ConfigurationError without a Lua source position.
@@ -122,8 +125,7 @@ function Handler:invoke(event, ctx)
   end
   local selected = selection.select(self.queries, { tags = st.tags, names = ctx.names })
   if #selected == 0 then
-    logger:warn(string.format("no query carries all of the tags [%s]: nothing to do",
-      table.concat(st.tags, ", ")))
+    logger:warn(selection.describe_nothing(st.tags, ctx.names) .. ": nothing to do")
     st.started_at = st.started_at or hclock.now()
     return state.response(st, true), { done = true, wait = false, queries = 0, started = 0,
       succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0, undelivered = 0 }
@@ -137,13 +139,19 @@ function Handler:invoke(event, ctx)
   if self.client then -- AWS calls end in time to return the progress
     self.client:set_deadline(budget and ctx.deadline - math.min(0.5, budget / 10))
   end
-  return pass.run({
+  local response, summary = pass.run({
     engine = engine, sink = sink, queries = selected,
     limits = cfg.limits, sfn_timeout_secs = cfg.sfn_timeout_secs,
     sfn_wait_secs = cfg.sfn_wait_secs, deadline = ctx.deadline,
     reserve = budget and math.min(1.0, budget / 4) or 0, log = logger,
     start_bucket = self.start_bucket,
   }, st)
+  local size = #cjson.encode(response)
+  if size > STATE_LIMIT then
+    logger:warn(string.format("the state is %d bytes, over the %d bytes Step Functions "
+      .. "accepts: select fewer queries per pack", size, STATE_LIMIT))
+  end
+  return response, summary
 end
 
 return handler

@@ -94,4 +94,13 @@ function selection.parse_tags(text)
   return tags
 end
 
+-- Why a selection is empty, for a warning.
+function selection.describe_nothing(tags, names)
+  local text = string.format("no query carries all of the tags [%s]", table.concat(tags, ", "))
+  if names and #names > 0 then
+    text = text .. " among the queries named by --query (" .. table.concat(names, ", ") .. ")"
+  end
+  return text
+end
+
 return selection

@@ -142,6 +142,22 @@ describe("bin/host run --dry-run", function()
       dry_run("--tags", "weekly"))
   end)
 
+  it("says which --query names the tags left out when nothing is selected", function()
+    assert.are.same({ status = 0, stdout = "",
+      stderr = "streamquery: warning: no query carries all of the tags [weekly] among the "
+        .. "queries named by --query (logins)\n" },
+      dry_run("--tags", "weekly", "--query", "logins"))
+  end)
+
+  it("refuses the options of real runs, and --json without --dry-run", function()
+    local with_sink = dry_run("--sink", "stdout")
+    assert.are.equal(2, with_sink.status)
+    assert.truthy(with_sink.stderr:find("--sink is for real runs, not --dry-run", 1, true))
+    local json = e2e.host({ "run", "--json", "--clock", CLOCK })
+    assert.are.equal(2, json.status)
+    assert.truthy(json.stderr:find("--json is for --dry-run", 1, true), json.stderr)
+  end)
+
   it("exits 1 when a calculator fails, after printing the queries that render", function()
     local file = FIXTURES .. "/bad_calculator/fails.lua"
     assert.are.same({ status = 1, stdout = "-- works [hourly]\n-- year = 2020\nSELECT '2020'\n\n",

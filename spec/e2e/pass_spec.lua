@@ -255,6 +255,10 @@ query { name = "bad", description = "d", tags = { "hourly" },
       assert.are.equal("", result.stdout)
       assert.truthy(result.stderr:find(case[2], 1, true), result.stderr)
     end
+    local directory = e2e.host({ "pass", "--sink", "count", e2e.tmpdir() }, server:env())
+    assert.are.equal(2, directory.status)
+    assert.truthy(directory.stderr:find("cannot read the event .*: Is a directory"),
+      directory.stderr)
     local missing = e2e.host({ "pass", "--config", "/nonexistent/conf.json", "--sink", "count" },
       server:env(), cjson.encode(FIRST_EVENT))
     assert.are.equal(2, missing.status)

@@ -39,8 +39,11 @@ local function read_event(path)
     if not file then
       return nil, "cannot read the event: " .. err
     end
-    text = file:read("a")
+    text, err = file:read("a")
     file:close()
+    if not text then
+      return nil, string.format("cannot read the event %s: %s", path, tostring(err))
+    end
   end
   local ok, event = pcall(cjson.decode, text)
   if not ok then

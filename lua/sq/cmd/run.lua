@@ -148,10 +148,6 @@ function run.prepare(opts, ctx)
   if selected == nil then
     return nil, args.fail(run.spec, "--query: " .. err)
   end
-  if #selected == 0 then
-    logger:warn(string.format("no query carries all of the tags [%s]",
-      table.concat(opts.tag_list, ", ")))
-  end
   return {
     root = root, config = cfg, set = set, selected = selected, log = logger,
     clock = opts.clock_object or clockobj.now(), tags = opts.tag_list, names = names,
@@ -224,7 +220,16 @@ function run.run(argv, ctx)
     io.stdout:write(args.help(run.spec))
     return 0
   end
-  if not opts.dry_run then
+  if opts.dry_run then
+    for _, option in ipairs({ "engine", "data", "sink", "wait", "budget" }) do
+      if opts[option] ~= nil then
+        return args.fail(run.spec, "--" .. option .. " is for real runs, not --dry-run")
+      end
+    end
+  else
+    if opts.json then
+      return args.fail(run.spec, "--json is for --dry-run; real runs print records as JSON")
+    end
     local ok, check_err = runner.check_options(opts)
     if not ok then
       return args.fail(run.spec, check_err)
@@ -235,6 +240,9 @@ function run.run(argv, ctx)
     return status
   end
   if opts.dry_run then
+    if #plan.selected == 0 then
+      plan.log:warn(selection.describe_nothing(plan.tags, plan.names))
+    end
     return run.dry_run(plan, opts)
   end
   return runner.run(plan, opts)
