@@ -255,7 +255,7 @@ describe("the local engine's results", function()
     assert.are.same({ "21" }, engine:results(id, "20", 10).rows[1])
   end)
 
-  it("answers status for its own ids only, and stops queries", function()
+  it("answers status for its own ids, an id not its own as FAILED, and stops queries", function()
     local started = engine:start({ { name = "ok", sql = "SELECT 1" },
                                    { name = "bad", sql = "SELECT nope FROM numbers" } })
     local statuses = engine:status({ started[1].id, started[2].id, "not-ours" })
@@ -263,11 +263,29 @@ describe("the local engine's results", function()
     assert.are.equal("FAILED", statuses[started[2].id].state)
     assert.are.equal("SYNTAX_ERROR: line 1:8: Column 'nope' cannot be resolved",
       statuses[started[2].id].reason)
-    assert.is_nil(statuses["not-ours"])
+    local not_ours = "QUERY_NOT_FOUND: not-ours is not an execution id of the local engine"
+      .. " (was this execution started with --engine athena?)"
+    assert.are.same({ state = "FAILED", reason = not_ours, data_scanned_in_bytes = 0,
+                      execution_time_ms = 0 }, statuses["not-ours"])
     assert.is_true(engine:stop(started[1].id))
     local _, err = engine:results("not-ours")
-    assert.are.equal("unknown query execution id not-ours", err)
+    assert.are.same({ code = "QUERY_NOT_FOUND", message = not_ours, retryable = false }, err)
   end)
+
+  it("gives errors reading a result as final, since a new try would fail the same way",
+    function()
+      local started = engine:start({ { name = "ok", sql = "SELECT 1" },
+                                     { name = "bad", sql = "SELECT nope FROM numbers" } })
+      local page, err = engine:results(started[1].id, "page two", 10)
+      assert.is_nil(page)
+      assert.are.same({ code = "InvalidRequestException", message = "invalid next token page two",
+                        retryable = false }, err)
+      assert.are.equal("invalid next token page two", tostring(err))
+      page, err = engine:results(started[2].id)
+      assert.is_nil(page)
+      assert.are.same({ code = "InvalidRequestException", retryable = false,
+                        message = "query " .. started[2].id .. " is FAILED" }, err)
+    end)
 
   it("gives a start repeated with the same token the same execution, as Athena does", function()
     local first = engine:start({ { name = "a", sql = "SELECT 1", token = "t-1" },

@@ -385,7 +385,18 @@ function Engine:rewind(entry, offset)
   return true
 end
 
-function Engine:results(id, next_token, max_rows)
+-- An error of results or stop: the same data and SQL would fail the same way, so it is final
+-- (the pass fails the query rather than trying it again pass after pass); it reads as its
+-- message where a string is expected.
+local FinalError = { __tostring = function(err) return err.message end }
+
+local function final_error(message)
+  return setmetatable({ code = message:match("^([%u_]+): ") or "InvalidRequestException",
+                        message = message, retryable = false }, FinalError)
+end
+
+-- One page of a result, or nil and the reason.
+local function read_page(self, id, next_token, max_rows)
   local entry = self.queries[id]
   if not entry then
     return nil, unknown_reason(id)
@@ -436,10 +447,18 @@ function Engine:results(id, next_token, max_rows)
   return page
 end
 
+function Engine:results(id, next_token, max_rows)
+  local page, err = read_page(self, id, next_token, max_rows)
+  if not page then
+    return nil, final_error(err)
+  end
+  return page
+end
+
 function Engine:stop(id)
   local entry = self.queries[id]
   if not entry then
-    return nil, unknown_reason(id)
+    return nil, final_error(unknown_reason(id))
   end
   if entry.cursor then
     entry.cursor:close()
