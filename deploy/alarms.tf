@@ -24,7 +24,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_failed" {
   count = local.lambda.alarms_enabled ? 1 : 0
 
   alarm_name          = "${local.name}_executions_failed"
-  alarm_description   = "A StreamQuery execution failed or timed out: replay it from the Step Functions console (README, "Deploying")."
+  alarm_description   = "A StreamQuery execution failed or timed out: replay it from the Step Functions console (the README, section Deploying)."
   evaluation_periods  = 1
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"

@@ -1,5 +1,5 @@
 output "state_machine_arn" {
-  description = "ARN of the state machine: start an ad hoc run or a replay with it (README, "Deploying")."
+  description = "ARN of the state machine: start an ad hoc run or a replay with it (the README, section Deploying)."
   value       = aws_sfn_state_machine.streamquery.arn
 }
 
