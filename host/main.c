@@ -20,6 +20,7 @@
 #include "fs.h"
 #include "http.h"
 #include "kinesis.h"
+#include "memory.h"
 #include "runtime.h"
 #include "sigv4.h"
 #include "sqlite.h"
@@ -36,6 +37,7 @@ static const luaL_Reg primitives[] = {
   {"host.fs", luaopen_host_fs},
   {"host.http", luaopen_host_http},
   {"host.kinesis", luaopen_host_kinesis},
+  {"host.memory", luaopen_host_memory},
   {"host.runtime", luaopen_host_runtime},
   {"host.sigv4", luaopen_host_sigv4},
   {"host.sqlite", luaopen_host_sqlite},
