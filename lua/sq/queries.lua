@@ -13,6 +13,7 @@
 -- or { name =, fn = calculator }; a calculator runs in the sandbox, bounded
 -- like the file that defined it, and takes the execution's clock.
 local fs = require("host.fs")
+local memory = require("host.memory")
 local params = require("sq.params")
 local template = require("sq.template")
 
@@ -22,7 +23,7 @@ local queries = {}
 -- calculators runs.
 local INSTRUCTION_LIMIT = 10000000
 local HOOK_EVERY = 1000 -- instructions between two checks
-local MEMORY_LIMIT_KB = 256 * 1024
+local MEMORY_LIMIT_KB = 256 * 1024 -- growth past it is refused (host.memory)
 local MAX_STRING = 1024 * 1024 -- bytes one string.rep may build
 local MAX_MOVE = 1000000 -- elements one table.move may copy
 
@@ -124,11 +125,14 @@ local LIBRARIES = {
   utf8 = read_only("utf8", copy(utf8)),
 }
 
--- pcall for query files: the limits of the sandbox pass through it.
+-- pcall for query files: the limits of the sandbox pass through it, and so
+-- does "not enough memory" once growth past the memory bound was refused.
 local function sandbox_pcall(f, ...)
   local function pass(ok, ...)
     local err = ...
-    if not ok and (err == LIMIT_REACHED or err == MEMORY_REACHED) then
+    if not ok and memory.refused() then
+      error(MEMORY_REACHED, 0)
+    elseif not ok and (err == LIMIT_REACHED or err == MEMORY_REACHED) then
       error(err, 0)
     end
     return ok, ...
@@ -138,12 +142,18 @@ end
 
 -- Bounded execution -------------------------------------------------------------------------
 --
--- TODO(sandbox): the bounds are checked between Lua instructions, so one
--- call into C is not interrupted: a pattern that backtracks for minutes in
--- string.find, or a string doubled past the memory bound in fewer than
--- HOOK_EVERY instructions, is caught only afterwards (or by the operating
--- system). A hard memory cap needs a limiting allocator in the host
--- (lua_setallocf), and a time cap a timer that the host checks.
+-- Memory is bounded twice: the hook checks the collector's count, and the
+-- host's allocator refuses any growth past MEMORY_LIMIT_KB (host.memory),
+-- so that one call into C cannot build gigabytes between two checks.
+--
+-- TODO(sandbox): the instruction bound is checked between Lua instructions,
+-- so one call into C is not interrupted: a pattern that backtracks for
+-- minutes in string.find is caught only afterwards. A time cap needs a
+-- timer that the host checks.
+
+-- Removes the hard memory limit when the block holding it is left, however
+-- it is left; its __close is a C function, which no hook interrupts.
+local MEMORY_LIMIT_HELD = setmetatable({}, { __close = memory.unlimit })
 
 -- Runs fn(...) with the instruction and memory bounds, the safe string
 -- methods, and the caller's hook restored afterwards. Returns true and
@@ -169,7 +179,17 @@ local function run_bounded(label, fn, ...)
     end
   end, "", HOOK_EVERY)
   string_meta.__index = safe_string
-  local ok, result = pcall(fn, ...)
+  local ok, result, refused
+  do
+    -- The hard limit holds only while fn runs, never over the host's own
+    -- work; a limit that a caller set already covers this call.
+    local held <close> = memory.used() == nil and MEMORY_LIMIT_HELD or nil
+    if held then
+      memory.limit(MEMORY_LIMIT_KB * 1024)
+    end
+    ok, result = pcall(fn, ...)
+    refused = memory.refused()
+  end
   string_meta.__index = saved_index
   if saved_hook then
     debug.sethook(saved_hook, saved_mask, saved_count)
@@ -179,10 +199,11 @@ local function run_bounded(label, fn, ...)
   if ok then
     return true, result
   end
-  if result == LIMIT_REACHED or tripped == LIMIT_REACHED then
-    return false, label .. ": instruction limit reached (an endless loop?)"
-  elseif result == MEMORY_REACHED or tripped == MEMORY_REACHED then
+  if refused or result == MEMORY_REACHED or tripped == MEMORY_REACHED then
+    collectgarbage() -- what fn built is garbage now: free it before the host goes on
     return false, string.format("%s: memory limit reached (%d MiB)", label, MEMORY_LIMIT_KB // 1024)
+  elseif result == LIMIT_REACHED or tripped == LIMIT_REACHED then
+    return false, label .. ": instruction limit reached (an endless loop?)"
   elseif type(result) ~= "string" then
     return false, string.format("%s: error object is a %s value", label, type(result))
   end

@@ -480,4 +480,56 @@ query { name = "a", description = tostring(#names > 10 and behind == nil), tags 
       end
     end)
   end)
+
+  describe("the memory bound", function()
+    local memory = require("host.memory")
+    local BOMB = 'local s = "x" for i = 1, 40 do s = s .. s end'
+
+    it("stops a file that doubles a string past it, naming the file", function()
+      local set, problems = load({ ["scheduled_queries/bomb.lua"] = BOMB })
+      assert.is_nil(set)
+      assert.are.same({ { level = "error", file = "scheduled_queries/bomb.lua",
+        message = "memory limit reached (256 MiB)" } }, problems)
+      assert.is_nil(memory.used())
+    end)
+
+    it("does not let the file's own pcall catch it and go on", function()
+      assert.are.same({ "q.lua: memory limit reached (256 MiB)" }, problems_of(
+        "local ok = pcall(function() " .. BOMB .. " end)\nassert(not ok)\n" .. definition()))
+      assert.are.same({ "q.lua: memory limit reached (256 MiB)" }, problems_of(
+        "while true do pcall(function() " .. BOMB .. " end) end"))
+      assert.is_nil(memory.used())
+    end)
+
+    it("bounds calculators as it bounds loading", function()
+      local set = load({ ["q.lua"] = [[query {
+  name = "q", description = "d", tags = { "x" },
+  params = { n = function() local s = "x" for _ = 1, 40 do s = s .. s end return s end },
+  query = "{n}",
+}]] })
+      assert.are.same({ false, "q.lua: memory limit reached (256 MiB)" },
+        { pcall(set.list[1].params[1].fn, nil) })
+      assert.is_nil(memory.used())
+    end)
+
+    it("leaves the host unbounded after a file that stays within it", function()
+      local set = load({ ["q.lua"] = "local s = ('x'):rep(1000)\n" .. definition() })
+      assert.are.equal("q", set.list[1].name)
+      assert.is_nil(memory.used())
+    end)
+
+    it("keeps a limit that its caller set, instead of lifting it", function()
+      memory.limit(64 * 1024 * 1024)
+      local ok, message = queries.run_bounded("q.lua", function()
+        local s = "x"
+        for _ = 1, 40 do
+          s = s .. s
+        end
+      end)
+      local held = memory.used() ~= nil
+      memory.unlimit()
+      assert.are.same({ false, "q.lua: memory limit reached (256 MiB)", true },
+        { ok, message, held })
+    end)
+  end)
 end)
