@@ -49,10 +49,13 @@ for _, setting in ipairs(LAMBDA_INTEGERS) do
   LAMBDA_KEYS[#LAMBDA_KEYS + 1] = setting.key
 end
 
+-- One execution is built to hold 1,000 queries (the 256 KiB Step Functions payload), so a
+-- larger concurrency or start rate could never be reached; the HTTP client keeps at most 256
+-- requests in flight (aws.new refuses more).
 local LIMIT_INTEGERS = {
-  { key = "max_concurrent_queries", default = 20 },
-  { key = "start_rate_per_second", default = 20 },
-  { key = "http_concurrency", default = 8 },
+  { key = "max_concurrent_queries", default = 20, max = 1000 },
+  { key = "start_rate_per_second", default = 20, max = 1000 },
+  { key = "http_concurrency", default = 8, max = 256 },
 }
 
 local LOG_LEVELS = {
@@ -220,20 +223,30 @@ local function want_boolean(ctx, value, path, default)
 end
 
 
--- Checks an optional positive integer within the setting's bounds; returns
--- it, or the setting's default when absent.
+-- Checks an optional positive integer within the setting's bounds (min
+-- defaults to 1, max to none); returns it, or the setting's default when
+-- absent or wrong.
 local function want_integer(ctx, value, path, setting)
   if not present(value) then
     return setting.default
   end
+  local min, max = setting.min or 1, setting.max
   local integer = type(value) == "number" and math.tointeger(value)
+  -- a whole number too large for an integer (1e20) is out of bounds, not a fraction
+  local huge = not integer and type(value) == "number" and value > 0 and value < math.huge
+    and value == math.floor(value)
+  if huge then
+    report(ctx, "error", path, string.format("must be between %d and %d, got %s", min,
+      max or math.maxinteger, show(value)))
+    return setting.default
+  end
   if not integer or integer < 1 then
     report(ctx, "error", path, "must be a positive integer, got " .. show(value))
     return setting.default
   end
-  if (setting.min and integer < setting.min) or (setting.max and integer > setting.max) then
-    report(ctx, "error", path, string.format("must be between %d and %d, got %d", setting.min,
-      setting.max, integer))
+  if integer < min or (max and integer > max) then
+    report(ctx, "error", path, string.format("must be between %d and %d, got %d", min,
+      max or math.maxinteger, integer))
     return setting.default
   end
   return integer
@@ -527,6 +540,44 @@ local function json_error(text, err)
 end
 
 
+-- The text of valid JSON with every empty array written [null]: lua-cjson
+-- decodes [] and {} alike, and an empty array where an object belongs (the
+-- whole document, a section) must be refused, not read as an empty object.
+-- No setting takes an array, so [null] draws the same error as [].
+local function mark_empty_arrays(text)
+  local out, i = {}, 1
+  while true do
+    local at = text:find('["[]', i)
+    if not at then
+      break
+    end
+    local after
+    if text:sub(at, at) == '"' then
+      after = at + 1
+      while text:sub(after, after) ~= '"' do -- the text is valid JSON: the string ends
+        after = text:find('["\\]', after)
+        if text:sub(after, after) == "\\" then
+          after = after + 2
+        end
+      end
+      out[#out + 1] = text:sub(i, after)
+      i = after + 1
+    else
+      after = text:match("^%[[ \t\r\n]*%]()", at)
+      if after then
+        out[#out + 1] = text:sub(i, at - 1) .. "[null]"
+        i = after
+      else
+        out[#out + 1] = text:sub(i, at)
+        i = at + 1
+      end
+    end
+  end
+  out[#out + 1] = text:sub(i)
+  return table.concat(out)
+end
+
+
 -- Reads and decodes the file; returns the document or nil (with a problem).
 local function read_document(ctx, path)
   local file, open_err = io.open(path, "rb")
@@ -546,6 +597,9 @@ local function read_document(ctx, path)
   if not ok then
     report(ctx, "error", "$", json_error(text, document))
     return nil
+  end
+  if text:find("[", 1, true) then
+    document = json.decode(mark_empty_arrays(text))
   end
   if type(document) ~= "table" or is_array(document) then
     report(ctx, "error", "$", "must be a JSON object, got " .. show(document))

@@ -193,6 +193,32 @@ describe("config.load", function()
       problems)
   end)
 
+  it("refuses an empty array as the document, with or without white space", function()
+    for _, text in ipairs({ "[]", " [ \n ]\n" }) do
+      local cfg, problems, path = load_text(text)
+      assert.is_nil(cfg)
+      assert.are.same({ problem("error", path, "$", "must be a JSON object, got an array") },
+        problems)
+      assert.are.equal(path .. ": $: must be a JSON object, got an array",
+        config.format_problem(problems[1]))
+    end
+  end)
+
+  it("refuses an empty array where a section belongs, and keeps [] inside strings", function()
+    local cfg, problems, path = load_text('{"enabled": true, "packs": {"hourly": {'
+      .. '"description": "say \\"[]\\" [ ]\\\\", "schedule_expression": "rate(1 hour)"}},'
+      .. ' "athena": [], "limits": [ ]}')
+    assert.is_nil(cfg)
+    assert.are.same({
+      problem("error", path, "$.athena", "must be an object, got an array"),
+      problem("error", path, "$.limits", "must be an object, got an array"),
+    }, problems)
+    cfg, problems = load_text('{"enabled": true, "packs": {"hourly": {'
+      .. '"description": "say \\"[]\\" [ ]\\\\", "schedule_expression": "rate(1 hour)"}}}')
+    assert.are.same({}, problems)
+    assert.are.equal('say "[]" [ ]\\', cfg.packs.hourly.description)
+  end)
+
   it("reports a missing file", function()
     local path = ROOT .. "/spec/fixtures/config/no_such_file.json"
     local cfg, problems = config.load(path, {})
@@ -252,6 +278,38 @@ describe("config.load", function()
         'is not a Kinesis stream name (1 to 128 of A-Z a-z 0-9 _ . -): "my stream"'),
       problem("error", path, "$.athena.results_bucket",
         'is not an S3 bucket name (3 to 63 of a-z 0-9 . -): "My_Bucket"'),
+    }, problems)
+  end)
+
+  it("takes limits up to what one execution and the HTTP client can use", function()
+    local cfg, problems = load_text(minimal(', "limits": {"max_concurrent_queries": 1000,'
+      .. ' "start_rate_per_second": 1000, "http_concurrency": 256}'))
+    assert.are.same({}, problems)
+    assert.are.same({ max_concurrent_queries = 1000, start_rate_per_second = 1000,
+                      http_concurrency = 256 }, cfg.limits)
+  end)
+
+  it("refuses limits past them, as validate must before run fails", function()
+    local cfg, problems, path = load_text(minimal(', "limits": {"max_concurrent_queries": 1001,'
+      .. ' "start_rate_per_second": 5000, "http_concurrency": 257}'))
+    assert.is_nil(cfg)
+    assert.are.same({
+      problem("error", path, "$.limits.max_concurrent_queries",
+        "must be between 1 and 1000, got 1001"),
+      problem("error", path, "$.limits.start_rate_per_second",
+        "must be between 1 and 1000, got 5000"),
+      problem("error", path, "$.limits.http_concurrency", "must be between 1 and 256, got 257"),
+    }, problems)
+  end)
+
+  it("calls a whole number too large for an integer out of bounds, not a non-integer", function()
+    local cfg, problems, path = load_text(minimal(', "limits": {"http_concurrency": 1e20},'
+      .. ' "config": {"sfn_timeout_secs": 1e20}'))
+    assert.is_nil(cfg)
+    assert.are.same({
+      problem("error", path, "$.config.sfn_timeout_secs",
+        "must be between 1 and 9223372036854775807, got 1e+20"),
+      problem("error", path, "$.limits.http_concurrency", "must be between 1 and 256, got 1e+20"),
     }, problems)
   end)
 
