@@ -10,15 +10,17 @@
 --   engine:status(ids)   map id -> { state = "QUEUED" | "RUNNING" |
 --                        "SUCCEEDED" | "FAILED" | "CANCELLED", reason =,
 --                        data_scanned_in_bytes =, execution_time_ms = };
---                        an id the engine could not answer for is absent
+--                        an id the engine could not answer for this time is
+--                        absent; an id it will never know is FAILED
 --   engine:results(id, next_token, max_rows)
 --                        one page: { columns = { "name", ... },
 --                        rows = { { "v", cjson.null, ... }, ... },
---                        next_token = string | nil } or nil, err;
+--                        next_token = string | nil } or nil, err, where err
+--                        is { code =, message =, retryable = bool };
 --                        values are the strings Athena renders, a missing
 --                        value is cjson.null; the header row of Athena's
 --                        first page is not part of rows
---   engine:stop(id)      true or nil, err
+--   engine:stop(id)      true or nil, err (a message or such a table)
 --   engine.kind          "athena" or "local"
 local engine = {}
 
