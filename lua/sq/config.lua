@@ -20,6 +20,7 @@
 -- "warn" meaning warning), stored in lower case.
 local cjson = require("cjson")
 local schedule = require("sq.schedule")
+local suggest = require("sq.suggest")
 
 local config = {}
 
@@ -127,24 +128,6 @@ local function child(path, key)
 end
 
 
--- Edit distance between two short strings, for "did you mean" hints.
-local function distance(a, b)
-  local previous = {}
-  for j = 0, #b do
-    previous[j] = j
-  end
-  for i = 1, #a do
-    local current = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-    end
-    previous = current
-  end
-  return previous[#b]
-end
-
-
 -- Records a problem.
 local function report(ctx, level, path, message)
   ctx.problems[#ctx.problems + 1] = { level = level, path = path, message = message,
@@ -170,7 +153,7 @@ local function warn_unknown(ctx, object, path, known)
   for _, key in ipairs(unknown) do
     local message = "unknown key, ignored (expected " .. table.concat(known, ", ") .. ")"
     for _, candidate in ipairs(known) do
-      if distance(key:lower(), candidate) <= 2 then
+      if suggest.distance(key:lower(), candidate) <= 2 then
         message = string.format("unknown key, ignored: did you mean %s?", candidate)
         break
       end

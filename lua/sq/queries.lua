@@ -15,6 +15,7 @@
 local fs = require("host.fs")
 local memory = require("host.memory")
 local params = require("sq.params")
+local suggest = require("sq.suggest")
 local template = require("sq.template")
 
 local queries = {}
@@ -243,32 +244,9 @@ function queries.format_problem(p)
   return string.format("%s: %s%s", where, p.level == "warning" and "warning: " or "", p.message)
 end
 
--- Edit distance between two short strings, for "did you mean".
-local function distance(a, b)
-  local previous = {}
-  for j = 0, #b do
-    previous[j] = j
-  end
-  for i = 1, #a do
-    local current = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-    end
-    previous = current
-  end
-  return previous[#b]
-end
-
 -- " (did you mean X?)" when one of candidates is close to word, else "".
 local function suggestion(word, candidates)
-  local best, best_distance = nil, 3
-  for _, candidate in ipairs(candidates) do
-    local d = distance(word, candidate)
-    if d < best_distance then
-      best, best_distance = candidate, d
-    end
-  end
+  local best = suggest.closest(word, candidates)
   return best and string.format(" (did you mean %s?)", best) or ""
 end
 

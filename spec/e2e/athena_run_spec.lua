@@ -8,13 +8,7 @@ local e2e = require("support.e2e")
 local CLOCK = "2020-02-13T22:06:20Z"
 local server
 
-local function project(files, settings)
-  local sources = {}
-  for name, def in pairs(files) do
-    sources[name .. ".lua"] = e2e.query_source(name, def.sql, def.extra)
-  end
-  return e2e.project(settings, sources)
-end
+local project = e2e.test_project
 
 local function run(p, extra, env)
   local argv = { "run", "--config", p.config, "--queries", p.queries, "--clock", CLOCK,

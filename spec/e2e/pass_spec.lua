@@ -14,13 +14,7 @@ local FIRST_EVENT = {
 }
 local server
 
-local function project(files, settings)
-  local sources = {}
-  for name, def in pairs(files) do
-    sources[name .. ".lua"] = e2e.query_source(name, def.sql, def.extra)
-  end
-  return e2e.project(settings, sources)
-end
+local project = e2e.test_project
 
 -- One pass: returns the result of bin/host and the decoded response.
 local function pass(p, event, extra)

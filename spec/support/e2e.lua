@@ -85,6 +85,16 @@ function e2e.query_source(name, sql, extra)
     "test query " .. name, sql, extra or "")
 end
 
+-- A project with one query file per entry of defs (name -> { sql =,
+-- extra = more fields as Lua source }), each tagged hourly.
+function e2e.test_project(defs, settings)
+  local sources = {}
+  for name, def in pairs(defs) do
+    sources[name .. ".lua"] = e2e.query_source(name, def.sql, def.extra)
+  end
+  return e2e.project(settings, sources)
+end
+
 -- Runs bin/host with arguments and extra environment variables; returns
 -- { status =, stdout =, stderr = }. `input` goes to its standard input.
 function e2e.host(argv, env, input)
