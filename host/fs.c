@@ -75,9 +75,9 @@ static int list_files(lua_State *L, const char *base, const char *dir,
 
 /*
 ** files(dir [, skip]) -> { { path = "a/b.lua", size = n }, ... } in no
-** particular order, or nil and a message when dir is not a readable folder.  Files
-** and folders whose names start with a character of 'skip' (default ".")
-** are left out.
+** particular order, or nil and a message when dir is not a readable
+** folder.  Files and folders whose names start with a character of 'skip'
+** (default ".") are left out.
 */
 static int fs_files(lua_State *L)
 {
