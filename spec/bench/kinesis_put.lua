@@ -31,7 +31,7 @@ end
 -- Count the PutRecords requests as the sink plans them.
 local requests, largest = 0, 0
 local plan_requests = kinesis.requests
-function kinesis.requests(...)
+function kinesis.requests(...) -- the sink looks it up at each call
   local planned = plan_requests(...)
   requests = requests + #planned
   for _, request in ipairs(planned) do

@@ -38,6 +38,7 @@ function lib.command(argv)
   return table.concat(words, " ")
 end
 
+-- A whole file, or nil when it cannot be read.
 function lib.read(path)
   local file = io.open(path, "rb")
   if not file then
@@ -48,6 +49,7 @@ function lib.read(path)
   return text
 end
 
+-- Writes a whole file; raises when it cannot.
 function lib.write(path, text)
   local file = assert(io.open(path, "wb"))
   assert(file:write(text))
@@ -80,6 +82,7 @@ function lib.work()
   return work_dir
 end
 
+-- Removes the benchmark's folder.
 function lib.cleanup()
   if work_dir then
     os.execute("rm -rf " .. lib.quote(work_dir))
@@ -95,6 +98,7 @@ end
 
 -- Statistics ---------------------------------------------------------------------------------
 
+-- The median of a list of numbers (nil for an empty list).
 function lib.median(list)
   local sorted = table.move(list, 1, #list, 1, {})
   table.sort(sorted)
@@ -116,6 +120,7 @@ function lib.pluck(list, field)
   return out
 end
 
+-- The smallest and the largest of a list of numbers.
 function lib.min(list)
   local best
   for _, v in ipairs(list) do
@@ -385,6 +390,7 @@ function Section:figure(f)
   return f
 end
 
+-- Adds a paragraph after the figures.
 function Section:note(text)
   self.notes[#self.notes + 1] = text
 end
@@ -410,6 +416,7 @@ function lib.number(value, format)
   return text
 end
 
+-- The value, target and verdict columns of a figure.
 local function value_text(f)
   if f.value == nil then
     return "n/a"

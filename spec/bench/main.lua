@@ -25,12 +25,14 @@ local SECTIONS = {
 local BEGIN_MARK = "<!-- bench:begin -->"
 local END_MARK = "<!-- bench:end -->"
 
+-- Says what was wrong with the command line, and exits.
 local function usage(message)
   io.stderr:write("spec/bench/run: ", message, "\nusage: sh spec/bench/run [--only ",
     "cold,passes,starts,large,kinesis,offline] [--quick] [--full] [--update]\n")
   os.exit(2)
 end
 
+-- The options of the command line.
 local function parse(argv)
   local opts = { only = nil }
   local i = 1
@@ -84,6 +86,7 @@ local function grep(path, pattern)
   return nil
 end
 
+-- The load averages over 1, 5 and 15 minutes.
 local function load_average()
   return (lib.read("/proc/loadavg") or ""):match("^(%S+ %S+ %S+)") or "?"
 end
@@ -162,6 +165,7 @@ local function update(report)
   lib.progress("figures written into BENCHMARKS.md")
 end
 
+-- Runs the sections asked for, stops the servers, prints the report.
 local function main(argv)
   local opts = parse(argv)
   if not lib.read(lib.HOST) then

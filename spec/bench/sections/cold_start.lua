@@ -50,6 +50,7 @@ local function starts(command, runs, extra_env)
   return cjson.decode(m.stdout).runs, lib.shown(lib.command(argv))
 end
 
+-- "min X, max Y" of a list of figures.
 local function spread(list, format)
   return string.format("min " .. format .. ", max " .. format, lib.min(list), lib.max(list))
 end
@@ -118,6 +119,7 @@ local function configuration(section, label, bootstrap, runs, extra_env, targets
     unit = "MiB", runs = #rss, target = targets and TARGET_RSS_MIB or nil, command = command }
 end
 
+-- The section: returns its figures.
 function cold.run(opts)
   local section = lib.section("Cold start", "From the exec of the bootstrap (`bin/host lambda`) "
     .. "to its first `GET /2018-06-01/runtime/invocation/next` at the Runtime API test server "

@@ -48,6 +48,7 @@ local function large_result(server, env, project, n, sink)
   return m, "AWS_ENDPOINT_URL=" .. server.url .. " " .. lib.shown(lib.command(argv))
 end
 
+-- The section: returns its figures.
 function kinesis.run(opts, servers)
   local section = lib.section("Kinesis delivery", string.format("Records per second: "
     .. "`spec/bench/kinesis_put.lua` hands N records of %s bytes to the Kinesis sink "

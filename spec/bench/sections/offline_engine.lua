@@ -31,6 +31,7 @@ local function add_figures(section, text)
   end
 end
 
+-- The section: returns its figures.
 function offline.run()
   local section = lib.section("The offline engine", "CloudTrail records loaded per second "
     .. "from a generated file of 200,000 records, and the time of the README's main command, "

@@ -32,6 +32,7 @@ local function start_all(env, project, n)
   return next_event
 end
 
+-- The section: returns its figures.
 function passes.run(opts, servers)
   local section = lib.section("A pass over running queries",
     string.format("`bin/host pass` over N queries that were all started by an earlier pass and "

@@ -7,6 +7,7 @@ local start_rate = { id = "starts", title = "Starting 1,000 queries at 20 per se
 
 local RATE = 20
 
+-- The section: returns its figures.
 function start_rate.run(opts, servers)
   local n = opts.quick and 200 or 1000
   local section = lib.section(string.format("Starting %s queries at %d per second",
