@@ -74,6 +74,19 @@ describe("the Lambda package", function()
       .. "/bootstrap")):match("%S+"))
   end)
 
+  it("carries the Lua modules precompiled and the query files as source", function()
+    local function head(path)
+      local f = assert(io.open(unpacked .. "/" .. path, "rb"))
+      local bytes = f:read(4)
+      f:close()
+      return bytes
+    end
+    assert.are.equal("\27Lua", head("lua/sq/pass.lua"))
+    assert.are.equal("\27Lua", head("lua/sq/cmd/lambda.lua"))
+    local first = files_under(helper.root .. "/scheduled_queries")[1]
+    assert.are_not.equal("\27Lua", head("scheduled_queries/" .. first))
+  end)
+
   it("has no ELF file that needs a glibc newer than 2.34", function()
     local checked = 0
     for _, file in ipairs(files_under(unpacked)) do
