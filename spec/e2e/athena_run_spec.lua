@@ -228,6 +228,22 @@ describe("bin/host run against Athena and Kinesis test servers", function()
     assert.are.same({ { a = "1" } }, fine[1].record.data.rows)
   end)
 
+  it("paces its starts to start_rate_per_second so that Athena never refuses one", function()
+    server:control("POST", "/__control/config", { latency_ms = 5, athena_rate = 20 })
+    local defs = {}
+    for i = 1, 50 do
+      defs[string.format("q%02d", i)] = { sql = string.format("-- q%02d\nSELECT 1", i) }
+    end
+    local p = project(defs, { limits = { max_concurrent_queries = 1000,
+                                         start_rate_per_second = 20 } })
+    local result = run(p, { "--wait", "0", "--sink", "count" })
+    assert.are.equal(0, result.status, result.stderr)
+    assert.are.equal(50, #server:queries())
+    local stats = server:stats()
+    assert.are.equal(0, stats.athena_rate_throttled)
+    assert.are.equal(50, stats.by_target["AmazonAthena.StartQueryExecution"])
+  end)
+
   it("starts throttled queries on a later pass", function()
     local stream = new_stream()
     server:scripts({ { match = "-- busy", start_error = { code = "TooManyRequestsException",
