@@ -5,6 +5,7 @@
 -- progress in the state. It never waits for the engine; it only paces
 -- its starts to the configured rate and stops in time for its deadline.
 local hclock = require("host.clock")
+local sigv4 = require("host.sigv4")
 local clockobj = require("sq.clock")
 local params = require("sq.params")
 local template = require("sq.template")
@@ -27,7 +28,7 @@ local FATAL_START = {
 -- succeeds.
 local function request_token(execution_id, name, entry)
   if execution_id then
-    return require("host.sigv4").sha256_hex(execution_id .. "\n" .. name)
+    return sigv4.sha256_hex(execution_id .. "\n" .. name)
   end
   if not entry.token then
     local urandom = assert(io.open("/dev/urandom", "rb"))
