@@ -361,7 +361,11 @@ function pass.run(ctx, st)
     summary = { started = 0, succeeded = 0, failed = 0, records_sent = 0, rows_sent = 0,
                 undelivered = 0 },
   }, Pass)
-  local margin = (ctx.sfn_wait_secs or 0) + math.min(30, (ctx.sfn_timeout_secs or 0) / 10)
+  -- The last pass is the one after which a wait and another pass would
+  -- not fit in sfn_timeout_secs; a pass lasts its budget at most.
+  local budget = ctx.deadline and ctx.deadline - hclock.monotonic()
+  local margin = (ctx.sfn_wait_secs or 0)
+    + (budget or math.min(30, (ctx.sfn_timeout_secs or 0) / 10))
   self.last_pass = ctx.sfn_timeout_secs
     and st.started_at + ctx.sfn_timeout_secs - now <= margin or false
 
@@ -411,14 +415,32 @@ function Pass:work(items)
   self:deliver_errors()
   for _, item in ipairs(items) do
     local entry = item.entry
-    if not entry.sent_to_streamalert and item.status and item.status.state == "SUCCEEDED" then
+    if not entry.sent_to_streamalert and not entry.error and item.status
+        and item.status.state == "SUCCEEDED" then
       if self:out_of_time() then
-        break
+        if not self.last_pass then
+          break
+        end
+        self:fail(item, item.status, "TIMED_OUT", "timed out: the execution reached "
+          .. "sfn_timeout_secs before the whole result was delivered")
+      else
+        self:deliver_guarded(item)
       end
-      self:deliver_result(item)
     end
   end
-  self:deliver_errors() -- those of results that could not be read
+  self:deliver_errors() -- those of results that could not be read or finished
+end
+
+-- Delivers a result; an unexpected error of the engine (a bug, a value it
+-- cannot render) fails that query alone, with an error record.
+function Pass:deliver_guarded(item)
+  local ok, err = pcall(self.deliver_result, self, item)
+  if not ok then
+    if type(err) == "table" then
+      error(err, 0) -- the pass's own errors (delivery, bad state) end it
+    end
+    self:fail(item, item.status, "READ_FAILED", "could not read the result: " .. tostring(err))
+  end
 end
 
 return pass

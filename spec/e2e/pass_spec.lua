@@ -191,6 +191,31 @@ query { name = "bad", description = "d", tags = { "hourly" },
     assert.is_nil(response.step_function_state.h.sent_to_streamalert)
   end)
 
+  it("reports every query on the last pass, even results it had no time to deliver", function()
+    server:scripts({ { match = "-- last", running_polls = 1,
+                       result = { columns = { "a" }, rows = { { "1" } } } } })
+    local p = project({ last_a = { sql = "-- last a\nSELECT 1" },
+                        last_b = { sql = "-- last b\nSELECT 1" } })
+    local out = e2e.tmpdir() .. "/out.jsonl"
+    local result, response = pass(p, FIRST_EVENT, { "--sink", "file:" .. out })
+    assert.are.equal(0, result.status, result.stderr)
+    assert.are.equal(0, response.done) -- both started, both still running
+    server:faults({ { target = "AmazonAthena.GetQueryResults", action = "hang" } })
+    local configuration = response.step_function_state.streamquery_configuration
+    configuration.started_at = configuration.started_at - 117 -- 3 s of sfn_timeout_secs left
+    result, response = pass(p, response, { "--budget", "3", "--sink", "file:" .. out })
+    assert.are.equal(1, result.status, result.stderr)
+    assert.are.equal(1, response.done)
+    local reasons = {}
+    for _, record in ipairs(e2e.json_lines(e2e.read(out))) do
+      reasons[#reasons + 1] = record.execution.error.description:match("^[^:]+: [^:]+")
+    end
+    table.sort(reasons)
+    assert.are.same({ "could not read the result: DeadlineExceeded",
+                      "timed out: the execution reached sfn_timeout_secs before the whole "
+                        .. "result was delivered" }, reasons)
+  end)
+
   it("says so and exits 1 when Kinesis keeps refusing records, and retries them later",
     function()
       server:scripts({ { match = "-- k", result = { columns = { "a" }, rows = { { "1" } } } } })
