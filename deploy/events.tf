@@ -11,7 +11,7 @@ resource "aws_cloudwatch_event_rule" "pack" {
   for_each = local.packs
 
   name                = "${local.name}_${each.key}"
-  description         = each.value.description
+  description         = lookup(each.value, "description", "StreamQuery pack ${each.key}")
   schedule_expression = each.value.schedule_expression
   state               = local.enabled ? "ENABLED" : "DISABLED"
   tags                = var.tags

@@ -60,9 +60,9 @@ cp -R lua scheduled_queries conf "$stage/"
 # carries the liblua that compiled them. Query files stay source: the
 # sandbox loads text only.
 luac=$(command -v luac5.4 || command -v luac) || fail "luac5.4 is missing (apt-get install lua5.4)"
-find "$stage/lua" -name '*.lua' | while read -r module; do
-  "$luac" -o "$module" "$module" || exit 1
-done || fail "luac could not compile the Lua modules"
+(cd "$stage" && find lua -name '*.lua' | while read -r module; do
+  "$luac" -o "$module" "$module" || exit 1  # relative: chunks name lua/..., not the stage
+done) || fail "luac could not compile the Lua modules"
 
 # Every shared library of the host and of cjson.so, glibc's excepted.
 ldd bin/host "$cjson" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |

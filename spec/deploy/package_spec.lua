@@ -74,6 +74,16 @@ describe("the Lambda package", function()
       .. "/bootstrap")):match("%S+"))
   end)
 
+  it("is the same zip, byte for byte, when built again from the same sources", function()
+    local again = dir .. "/again.zip"
+    local output, ok = helper.run("sh " .. helper.quote(helper.root .. "/deploy/package.sh")
+      .. " " .. helper.quote(again) .. " 2>&1")
+    assert(ok, "package.sh failed: " .. output)
+    local sums = helper.run("sha256sum " .. helper.quote(zip) .. " " .. helper.quote(again))
+    local first, second = sums:match("^(%x+).-\n(%x+)")
+    assert.are.equal(first, second)
+  end)
+
   it("carries the Lua modules precompiled and the query files as source", function()
     local function head(path)
       local f = assert(io.open(unpacked .. "/" .. path, "rb"))
