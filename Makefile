@@ -19,7 +19,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm
 SO_LIBS := $(filter-out -llua5.4,$(LDLIBS))
 
 # Primitives: each file is one Lua module "host.NAME".
-HOST_SOURCES := host/clock.c host/fs.c host/kinesis.c host/http.c host/runtime.c host/sigv4.c host/sqlite.c host/memory.c
+HOST_SOURCES := host/clock.c host/fs.c host/kinesis.c host/http.c host/runtime.c host/sigv4.c host/sqlite.c host/memory.c host/results.c
 MAIN_SOURCE  := host/main.c
 
 OBJECTS     := $(HOST_SOURCES:host/%.c=build/%.o)

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "kinesis.h"
 #include "memory.h"
+#include "results.h"
 #include "runtime.h"
 #include "sigv4.h"
 #include "sqlite.h"
@@ -38,6 +39,7 @@ static const luaL_Reg primitives[] = {
   {"host.http", luaopen_host_http},
   {"host.kinesis", luaopen_host_kinesis},
   {"host.memory", luaopen_host_memory},
+  {"host.results", luaopen_host_results},
   {"host.runtime", luaopen_host_runtime},
   {"host.sigv4", luaopen_host_sigv4},
   {"host.sqlite", luaopen_host_sqlite},
