@@ -41,10 +41,12 @@ locals {
 
   athena_database  = try(coalesce(var.athena_database, try(local.config.athena.database, null)), null)
   athena_workgroup = coalesce(try(local.config.athena.workgroup, null), "primary")
-  # The results bucket: given, or the bucket of athena.output_location.
-  results_bucket = try(coalesce(var.athena_results_bucket,
-    try(local.config.athena.results_bucket, null),
-  try(regex("^s3://([^/]+)", local.config.athena.output_location)[0], null)), null)
+  # The results bucket, as the function picks it: the bucket of an explicit
+  # athena.output_location, else the variable, else athena.results_bucket.
+  results_bucket = try(coalesce(
+    try(regex("^s3://([^/]+)", local.config.athena.output_location)[0], null),
+    var.athena_results_bucket,
+  try(local.config.athena.results_bucket, null)), null)
 
   name       = "${var.prefix}_streamquery"
   account_id = data.aws_caller_identity.current.account_id

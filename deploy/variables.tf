@@ -33,7 +33,7 @@ variable "athena_database" {
 }
 
 variable "athena_results_bucket" {
-  description = "S3 bucket where Athena writes query results; overrides athena.results_bucket (or the bucket of athena.output_location) of the configuration file. The function gets it as ATHENA_RESULTS_BUCKET."
+  description = "S3 bucket where Athena writes query results; overrides athena.results_bucket of the configuration file, but not an explicit athena.output_location, whose bucket the function uses (and IAM grants) in any case. The function gets it as ATHENA_RESULTS_BUCKET."
   type        = string
   default     = null
 }
