@@ -97,7 +97,7 @@ typedef int (*element_fn)(scanner *s, size_t index, void *context);
 ** Writes an error message into the page, naming the byte (1-based) it
 ** is about, and returns -1.
 */
-static int fail(scanner *s, const char *at, const char *format, ...)
+static int fail(scanner *s, const char *byte, const char *format, ...)
 {
   char message[RESULTS_ERROR_SIZE - 32]; /* room for the byte */
   va_list arguments;
@@ -106,7 +106,7 @@ static int fail(scanner *s, const char *at, const char *format, ...)
   vsnprintf(message, sizeof message, format, arguments);
   va_end(arguments);
   snprintf(s->error, RESULTS_ERROR_SIZE, "%s (at byte %zu)", message,
-           (size_t)(at - s->body) + 1);
+           (size_t)(byte - s->body) + 1);
   return -1;
 }
 
@@ -876,24 +876,20 @@ static int scan_response(scanner *s)
 }
 
 
-/* Adds a checked string to a buffer, decoded or as lua-cjson writes it. */
-static int add_string(results_buffer *b, const char *body, const span *at,
-                      int encode)
+/*
+** Adds a checked string to a buffer: decoded, or as lua-cjson writes it
+** (a name, a key or the token; the cells go through build_row).
+*/
+static int add_string(results_buffer *b, const char *body,
+                      const span *string, int encode)
 {
-  const char *token = body + at->start;
   char *end;
 
-  if (encode && at->plain) {
-    if (reserve(b, at->length) < 0)
-      return -1;
-    memcpy(b->data + b->length, token, at->length);
-    b->length += at->length;
-    return 0;
-  }
-  if (at->length > SIZE_MAX / ENCODED_GROWTH
-      || reserve(b, encode ? ENCODED_GROWTH * at->length : at->length) < 0)
+  if (reserve(b, encode ? ENCODED_GROWTH * string->length
+                        : string->length) < 0)
     return -1;
-  end = convert_string(token, at->length, b->data + b->length, encode);
+  end = convert_string(body + string->start, string->length,
+                       b->data + b->length, encode);
   b->length = (size_t)(end - b->data);
   return 0;
 }
@@ -992,6 +988,10 @@ static int build_page(scanner *s, results_page *page,
 }
 
 
+/*
+** Parses a body into a page (see results.h): the scan, then the build;
+** the scratch space of both is released here, the page's on error.
+*/
 int results_parse(const char *body, size_t length, int first_page,
                   results_page *page)
 {
@@ -1001,7 +1001,7 @@ int results_parse(const char *body, size_t length, int first_page,
   int status = -1;
 
   results_free(page);
-  if (length > SIZE_MAX / (2 * ENCODED_GROWTH)) { /* sizes below overflow */
+  if (length > SIZE_MAX / (2 * ENCODED_GROWTH)) { /* no size overflows */
     snprintf(page->error, RESULTS_ERROR_SIZE, "a page of %zu bytes is too "
              "large", length);
     return -1;
@@ -1041,6 +1041,7 @@ done:
 }
 
 
+/* Column 'index' of a page: its name, decoded, and its length. */
 const char *results_column(const results_page *page, size_t index,
                            size_t *length)
 {
@@ -1051,6 +1052,7 @@ const char *results_column(const results_page *page, size_t index,
 }
 
 
+/* Row 'index' of a page: its JSON object text and its length. */
 const char *results_row(const results_page *page, size_t index,
                         size_t *length)
 {
@@ -1061,6 +1063,7 @@ const char *results_row(const results_page *page, size_t index,
 }
 
 
+/* Releases a page's buffers and zeroes it, error message included. */
 void results_free(results_page *page)
 {
   free(page->names.data);
@@ -1123,6 +1126,7 @@ static int results_page_lua(lua_State *L)
 }
 
 
+/* The module: page(), and the metatable that frees a page on error. */
 int luaopen_host_results(lua_State *L)
 {
   static const luaL_Reg functions[] = {
