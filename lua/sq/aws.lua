@@ -4,7 +4,9 @@
 --                         timeout = 30, env = nil, credentials = nil, sleep = nil }
 -- client:call("athena", "AmazonAthena.StartQueryExecution", { QueryString = "..." })
 --   -> decoded response | nil, err
--- client:batch{ { service = "athena", target = "...", body = { ... } }, ... }
+-- client:call(service, target, body, { raw = true })
+--   -> the response body's text, not decoded ("{}" for a blank one) | nil, err (decoded as ever)
+-- client:batch{ { service = "athena", target = "...", body = { ... }, raw = nil }, ... }
 --   -> { { response = decoded } | { error = err }, ... }, run concurrently
 -- client:endpoint("athena") -> "https://athena.eu-west-1.amazonaws.com"
 --
@@ -88,13 +90,17 @@ local function error_code(decoded, headers)
   return (code:gsub("^.*#", ""):gsub(":.*$", ""))
 end
 
--- Decode one HTTP result into (response) or (nil, err).
-local function interpret(service, target, result)
+-- Decode one HTTP result into (response) or (nil, err). With raw, a successful response is its
+-- body's text, for a caller that reads it its own way.
+local function interpret(service, target, result, raw)
   if result.error then
     return nil, new_error{ code = KIND_CODES[result.kind] or "HTTPError", message = result.error,
       retryable = RETRYABLE_KINDS[result.kind] == true, service = service, target = target }
   end
   local body = result.body
+  if raw and result.status >= 200 and result.status < 300 then
+    return body:match("^%s*$") and "{}" or body
+  end
   local decoded, decode_error
   if body:match("^%s*$") then
     decoded = {}
@@ -231,7 +237,7 @@ local function prepare(call, index)
     error(("aws: request %d (%s): the body must be a table or a string"):format(index,
       call.target), 4)
   end
-  return { service = call.service, target = call.target, payload = payload }
+  return { service = call.service, target = call.target, payload = payload, raw = call.raw }
 end
 
 -- batch(calls) -> results, one { response = ... } or { error = ... } per call, in order.
@@ -281,7 +287,7 @@ function Client:batch(calls)
       local answers = self.http:perform(requests)
       for k, i in ipairs(pending) do
         local call = prepared[i]
-        local response, err = interpret(call.service, call.target, answers[k])
+        local response, err = interpret(call.service, call.target, answers[k], call.raw)
         if err == nil then
           results[i] = { response = response }
         else
@@ -327,9 +333,11 @@ function Client:set_deadline(deadline)
   self.deadline = deadline
 end
 
--- call(service, target, body) -> decoded response | nil, err
-function Client:call(service, target, body)
-  local result = self:batch{ { service = service, target = target, body = body } }[1]
+-- call(service, target, body [, options]) -> decoded response | nil, err; with options.raw
+-- true, the response is the body's text.
+function Client:call(service, target, body, options)
+  local result = self:batch{ { service = service, target = target, body = body,
+    raw = options and options.raw } }[1]
   if result.error then
     return nil, result.error
   end
