@@ -16,6 +16,7 @@ records.MAX_KEY_BYTES = 256
 
 local null = cjson.null
 local encode = cjson.encode
+local decode = cjson.decode
 local concat = table.concat
 
 -- The fixed bytes of a record besides the execution and headers: the
@@ -114,10 +115,14 @@ function records.result(info, headers)
   return self
 end
 
--- One row (an array of values, null for a missing value) as a JSON object.
--- This runs for every row of every result: the pieces are joined once,
--- without a string per cell.
+-- One row as a JSON object. A row is an array of values (null for a
+-- missing value), or the text of its JSON object already, as the Athena
+-- engine gives it, which is used as it is. This runs for every row of
+-- every result: the pieces are joined once, without a string per cell.
 function Result:row_json(row)
+  if type(row) == "string" then
+    return row
+  end
   local prefixes, parts = self.prefixes, {}
   local n = #prefixes
   if n == 0 then
@@ -148,12 +153,50 @@ local function cut_utf8(s, n)
   return s:sub(1, i)
 end
 
+-- Where the JSON string that opens at 'start' ends (its closing quote).
+local function string_end(text, start)
+  local quote = start
+  repeat
+    quote = text:find('"', quote + 1, true)
+    local backslashes = 0
+    while text:byte(quote - 1 - backslashes) == 92 do -- a backslash
+      backslashes = backslashes + 1
+    end
+  until backslashes % 2 == 0
+  return quote
+end
+
+-- The values of a row given as the text of its JSON object, in the order
+-- of its keys, which is the headers' order: {"k":"v",...,"k":null}, as
+-- cjson and host.results write it (no white space; strings and nulls).
+-- Keys are skipped, not decoded, so two columns of the same name keep
+-- their own values.
+local function row_values(text)
+  local values, at = {}, 2
+  if text == "{}" then
+    return values
+  end
+  repeat
+    at = string_end(text, at) + 2 -- past the key and its colon
+    if text:sub(at, at + 3) == "null" then
+      values[#values + 1], at = null, at + 4
+    else
+      local last = string_end(text, at)
+      values[#values + 1], at = decode(text:sub(at, last)), last + 1
+    end
+    local separator = text:sub(at, at)
+    at = at + 1
+  until separator ~= ","
+  return values
+end
+
 -- Shortens the longest values of a row until its JSON fits in the room a
 -- record has. Returns the row's JSON, cut.
 function Result:cut_row(row)
   local copy = {}
+  local values = type(row) == "string" and row_values(row) or row
   for i = 1, #self.keys do
-    copy[i] = row[i]
+    copy[i] = values[i]
   end
   local json = self:row_json(copy)
   while #json > self.room do
@@ -181,10 +224,11 @@ function Result:plan(rows, first, last)
   local planned, current, size = {}, {}, 0
   local room = self.room
   for i = first or 1, last or #rows do
-    local json = self:row_json(rows[i])
+    local row = rows[i]
+    local json = type(row) == "string" and row or self:row_json(row)
     local truncated = false
     if #json > room then
-      json, truncated = self:cut_row(rows[i]), true
+      json, truncated = self:cut_row(row), true
     end
     if #current > 0 and size + #json + 1 > room then
       planned[#planned + 1] = current
