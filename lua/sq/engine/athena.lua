@@ -2,6 +2,7 @@
 -- API, on the aws call layer. Status checks go 50 ids a call, and the
 -- calls of one step run concurrently.
 local cjson = require("cjson")
+local results = require("host.results")
 local records = require("sq.records")
 
 local athena = {}
@@ -104,41 +105,21 @@ function Engine:status(ids)
   return statuses
 end
 
-local function cell(datum)
-  local value = datum.VarCharValue
-  if value == nil then
-    return cjson.null
-  end
-  return value
-end
-
--- One page of GetQueryResults; the header row of the first page is
--- taken out of the rows.
+-- One page of GetQueryResults. The body is not decoded into Lua values:
+-- host.results reads it once and gives each row as the text of its JSON
+-- object, which is what the records hold; the header row of the first
+-- page is taken out of the rows.
 function Engine:results(id, next_token, max_rows)
-  local response, err = self.client:call("athena", TARGET .. "GetQueryResults",
-    { QueryExecutionId = id, NextToken = next_token, MaxResults = max_rows })
-  if not response then
+  local body, err = self.client:call("athena", TARGET .. "GetQueryResults",
+    { QueryExecutionId = id, NextToken = next_token, MaxResults = max_rows }, { raw = true })
+  if not body then
     return nil, error_of(err)
   end
-  local set = response.ResultSet or {}
-  local columns = {}
-  for i, column in ipairs((set.ResultSetMetadata or {}).ColumnInfo or {}) do
-    columns[i] = column.Name
+  local page, bad = results.page(body, next_token == nil)
+  if not page then
+    return nil, error_of({ code = "InvalidResponse", message = "GetQueryResults: " .. bad })
   end
-  local rows, first = {}, next_token == nil and 2 or 1
-  local source = set.Rows or {}
-  for r = first, #source do
-    local data, row = source[r].Data or {}, {}
-    for c = 1, #columns do
-      row[c] = data[c] and cell(data[c]) or cjson.null
-    end
-    rows[#rows + 1] = row
-  end
-  local token = response.NextToken
-  if token == cjson.null then
-    token = nil
-  end
-  return { columns = columns, rows = rows, next_token = token }
+  return page
 end
 
 function Engine:stop(id)

@@ -14,12 +14,18 @@
 --                        absent; an id it will never know is FAILED
 --   engine:results(id, next_token, max_rows)
 --                        one page: { columns = { "name", ... },
---                        rows = { { "v", cjson.null, ... }, ... },
+--                        rows = { row, ... },
 --                        next_token = string | nil } or nil, err, where err
 --                        is { code =, message =, retryable = bool };
---                        values are the strings Athena renders, a missing
---                        value is cjson.null; the header row of Athena's
---                        first page is not part of rows
+--                        a row is either an array of values,
+--                        { "v", cjson.null, ... }, or the text of the row's
+--                        JSON object, '{"name":"v",...,"other":null}', keys
+--                        in column order, no white space, strings written
+--                        as cjson writes them (sq.records uses it as it
+--                        is); values are the strings Athena renders, a
+--                        missing value is null; the header row of Athena's
+--                        first page is not part of rows. The local engine
+--                        gives arrays, the Athena engine texts
 --   engine:stop(id)      true or nil, err (a message or such a table)
 --   engine.kind          "athena" or "local"
 local engine = {}
