@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 #include <lauxlib.h>
+#include <openssl/crypto.h>
 
 #include "http.h"
 
@@ -130,11 +131,8 @@ static int buffer_append(http_buffer *buffer, const char *data,
 */
 static void buffer_free(http_buffer *buffer)
 {
-  volatile char *p = buffer->data;
-  size_t i;
-
-  for (i = 0; p != NULL && i < buffer->capacity; i++)
-    p[i] = '\0';
+  if (buffer->data != NULL) /* a word at a time, not a byte */
+    OPENSSL_cleanse(buffer->data, buffer->capacity);
   free(buffer->data);
   buffer->data = NULL;
   buffer->length = buffer->capacity = 0;
