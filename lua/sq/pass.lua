@@ -229,7 +229,11 @@ function Pass:check_running(items)
   if #ids == 0 then
     return
   end
-  local statuses = self.ctx.engine:status(ids)
+  local statuses, problem = self.ctx.engine:status(ids)
+  if problem then
+    self:log("warn", "checking the running queries failed, trying again in the next pass: "
+      .. problem)
+  end
   for id, item in pairs(by_id) do
     local status = statuses[id]
     item.status = status

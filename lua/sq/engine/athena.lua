@@ -88,8 +88,11 @@ function Engine:status(ids)
     calls[#calls + 1] = { service = "athena", target = TARGET .. "BatchGetQueryExecution",
       body = { QueryExecutionIds = { table.unpack(ids, first, last) } } }
   end
-  local statuses = {}
+  local statuses, problem = {}, nil
   for _, answer in ipairs(self.client:batch(calls)) do
+    if answer.error then
+      problem = problem or error_of(answer.error).message
+    end
     local response = answer.response or {}
     for _, execution in ipairs(response.QueryExecutions or {}) do
       statuses[execution.QueryExecutionId] = status_of(execution)
@@ -102,7 +105,7 @@ function Engine:status(ids)
       end
     end
   end
-  return statuses
+  return statuses, problem
 end
 
 -- One page of GetQueryResults. The body is not decoded into Lua values:

@@ -11,7 +11,8 @@
 --                        "SUCCEEDED" | "FAILED" | "CANCELLED", reason =,
 --                        data_scanned_in_bytes =, execution_time_ms = };
 --                        an id the engine could not answer for this time is
---                        absent; an id it will never know is FAILED
+--                        absent; an id it will never know is FAILED; a
+--                        second result says why some could not be checked
 --   engine:results(id, next_token, max_rows)
 --                        one page: { columns = { "name", ... },
 --                        rows = { row, ... },
