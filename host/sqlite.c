@@ -1316,6 +1316,12 @@ static int read_file(const char *path, sbuf *data, char *err, size_t errsize)
     return -1;
   }
   gzbuffer(file, 1 << 17);
+  n = (int)strlen(path);
+  if (n > 3 && strcmp(path + n - 3, ".gz") == 0 && gzdirect(file)) {
+    snprintf(err, errsize, "not in gzip format");
+    gzclose(file);
+    return -1;
+  }
   if (stat(path, &st) == 0 && st.st_size > 0
       && sbuf_grow(data, (size_t)st.st_size + (1 << 18)) != 0) {
     snprintf(err, errsize, "out of memory");
@@ -3015,10 +3021,107 @@ static void fn_nonzero(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
+/*
+** Checked bigint arithmetic: sq_add, sq_sub, sq_mul (two arguments) and
+** sq_neg (one). NULL gives NULL; an integer overflow is Trino's error
+** rather than SQLite's silent change to a double; a double operand (not
+** expected of a bigint expression) is computed as a double.
+*/
+static void fn_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const char *op = sqlite3_user_data(ctx);
+  sqlite3_int64 a, b = 0, r = 0;
+  double x, y = 0;
+  int i, overflow = 0;
+  char *message;
+
+  for (i = 0; i < argc; i++)
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+      return;
+  for (i = 0; i < argc; i++)
+    if (sqlite3_value_numeric_type(argv[i]) != SQLITE_INTEGER) {
+      x = sqlite3_value_double(argv[0]);
+      y = argc > 1 ? sqlite3_value_double(argv[1]) : 0;
+      sqlite3_result_double(ctx, *op == '+' ? x + y : *op == '-' ? x - y
+                                 : *op == '*' ? x * y : -x);
+      return;
+    }
+  a = sqlite3_value_int64(argv[0]);
+  if (argc > 1)
+    b = sqlite3_value_int64(argv[1]);
+  if (*op == '+')
+    overflow = __builtin_add_overflow(a, b, &r);
+  else if (*op == '-')
+    overflow = __builtin_sub_overflow(a, b, &r);
+  else if (*op == '*')
+    overflow = __builtin_mul_overflow(a, b, &r);
+  else
+    overflow = __builtin_sub_overflow((sqlite3_int64)0, a, &r);
+  if (!overflow) {
+    sqlite3_result_int64(ctx, r);
+    return;
+  }
+  if (argc > 1)
+    message = sqlite3_mprintf("NUMERIC_VALUE_OUT_OF_RANGE: bigint %s "
+                              "overflow: %lld %c %lld", op + 2,
+                              (long long)a, op[0], (long long)b);
+  else
+    message = sqlite3_mprintf("NUMERIC_VALUE_OUT_OF_RANGE: bigint negation "
+                              "overflow: %lld", (long long)a);
+  if (message == NULL) {
+    sqlite3_result_error_nomem(ctx);
+  } else {
+    sqlite3_result_error(ctx, message, -1);
+    sqlite3_free(message);
+  }
+}
+
+
 /* Length in bytes of the UTF-8 character starting with byte c. */
 static int utf8_length(unsigned char c)
 {
   return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+
+/*
+** sq_substr(string, start [, length]): Trino's substr, in characters:
+** start 1 is the first, a negative start counts from the end, and a start
+** of 0 or out of the string, or a length below 1, gives ''.
+*/
+static void fn_substr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const unsigned char *s = sqlite3_value_text(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]), i, chars = 0, from, to;
+  sqlite3_int64 start, length, first, last;
+
+  for (i = 0; i < argc; i++)
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+      return;
+  if (s == NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  for (i = 0; i < n; i += utf8_length(s[i]))
+    chars++;
+  start = sqlite3_value_int64(argv[1]);
+  length = argc > 2 ? sqlite3_value_int64(argv[2]) : chars;
+  first = start > 0 ? start - 1 : chars + start;
+  if (start == 0 || length <= 0 || first < 0 || first >= chars) {
+    sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    return;
+  }
+  last = length > chars - first ? chars : first + length;
+  from = to = 0;
+  for (i = 0, chars = 0; i < n; i += utf8_length(s[i]), chars++) {
+    if (chars == first)
+      from = i;
+    if (chars == last)
+      break;
+  }
+  to = i < n ? i : n;
+  sqlite3_result_text(ctx, (const char *)s + from, to - from,
+                      SQLITE_TRANSIENT);
 }
 
 
@@ -3194,6 +3297,49 @@ static void best_by_final(sqlite3_context *ctx)
 }
 
 
+typedef struct {
+  sqlite3_value *value;
+  sqlite3_int64 rows;
+} scalar_rows;
+
+
+/* sq_scalar(x) step: keep the first row's x; a second row is Trino's error. */
+static void scalar_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  scalar_rows *acc = sqlite3_aggregate_context(ctx, sizeof *acc);
+
+  (void)argc;
+  if (acc == NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (++acc->rows > 1) {
+    sqlite3_value_free(acc->value);
+    acc->value = NULL;
+    sqlite3_result_error(ctx, "Scalar sub-query has returned multiple rows",
+                         -1);
+    return;
+  }
+  acc->value = sqlite3_value_dup(argv[0]);
+  if (acc->value == NULL)
+    sqlite3_result_error_nomem(ctx);
+}
+
+
+/* sq_scalar final: the one row's x, or NULL for no row. */
+static void scalar_final(sqlite3_context *ctx)
+{
+  scalar_rows *acc = sqlite3_aggregate_context(ctx, 0);
+
+  if (acc == NULL)
+    return;
+  if (acc->value != NULL)
+    sqlite3_result_value(ctx, acc->value);
+  sqlite3_value_free(acc->value);
+  acc->value = NULL;
+}
+
+
 /* ---------------------------------------------------------------------
 ** The Lua interface
 ** ------------------------------------------------------------------- */
@@ -3246,8 +3392,23 @@ static const struct {
   {"sq_double_text", 1, fn_double_text},
   {"sq_nonzero", 1, fn_nonzero},
   {"sq_reverse", 1, fn_reverse},
+  {"sq_substr", 2, fn_substr},
+  {"sq_substr", 3, fn_substr},
   {"sq_lpad", 3, fn_lpad},
   {"sq_rpad", 3, fn_rpad},
+};
+
+
+/* The checked bigint operators; op is the sign, a space and the name. */
+static const struct {
+  const char *name;
+  int argc;
+  const char *op;
+} CHECKED[] = {
+  {"sq_add", 2, "+ addition"},
+  {"sq_sub", 2, "- subtraction"},
+  {"sq_mul", 2, "* multiplication"},
+  {"sq_neg", 1, "~ negation"},
 };
 
 
@@ -3281,6 +3442,11 @@ static int db_open(lua_State *L)
     rc = sqlite3_create_function(d->db, FUNCTIONS[i].name, FUNCTIONS[i].argc,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                  FUNCTIONS[i].func, NULL, NULL);
+  for (i = 0; rc == SQLITE_OK && i < sizeof CHECKED / sizeof *CHECKED; i++)
+    rc = sqlite3_create_function(d->db, CHECKED[i].name, CHECKED[i].argc,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                 (void *)CHECKED[i].op, fn_checked, NULL,
+                                 NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function(d->db, "approx_percentile", 2,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
@@ -3288,6 +3454,9 @@ static int db_open(lua_State *L)
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function(d->db, "sq_max_by", 2, SQLITE_UTF8, NULL,
                                  NULL, max_by_step, best_by_final);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function(d->db, "sq_scalar", 1, SQLITE_UTF8, NULL,
+                                 NULL, scalar_step, scalar_final);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function(d->db, "sq_min_by", 2, SQLITE_UTF8, NULL,
                                  NULL, min_by_step, best_by_final);

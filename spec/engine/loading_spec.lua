@@ -25,8 +25,9 @@ describe("the local engine's tables", function()
 
   it("loads CloudTrail files ({\"Records\": [...]}), gzip or not, and JSON lines", function()
     local cjson = require("cjson")
-    support.write(data, "cloudtrail/a.json.gz", cjson.encode({ Records = {
-      record("2020-02-13T21:00:01Z", "ListUsers"), record("2020-02-13T21:00:02Z", "ListRoles") } }))
+    support.write(data, "cloudtrail/a.json", cjson.encode({ Records = {
+      record("2020-02-13T21:00:01Z", "ListUsers"), record("2020-02-13T21:00:02Z", "ListRoles") } }),
+      true)
     support.write(data, "cloudtrail/b.json", cjson.encode({ Records = {
       record("2020-02-13T21:00:03Z", "GetUser") } }), true)
     support.write(data, "cloudtrail/c.jsonl", support.lines({
@@ -197,6 +198,26 @@ FROM trail]])
     local r = support.run(support.engine(data), "SELECT count(*) FROM cloudtrail")
     assert.are.equal("FAILED", r.state)
     assert.are.equal("HIVE_BAD_DATA: " .. data .. "/cloudtrail/x.json: line 2: invalid JSON",
+      r.reason)
+  end)
+
+  it("fails on a partition folder whose value is not of the declared type, naming it", function()
+    support.write(data, "t/schema.json", [[{"columns": [{"name": "a", "type": "string"}],
+      "partitions": [{"name": "year", "type": "int"}]}]])
+    support.write(data, "t/year=2020/x.json", '{"a": "x"}\n')
+    support.write(data, "t/year=abc/x.json", '{"a": "y"}\n')
+    local r = support.run(support.engine(data), "SELECT year + 1 FROM t")
+    assert.are.equal("FAILED", r.state)
+    assert.are.equal(string.format("HIVE_INVALID_PARTITION_VALUE: Invalid partition value 'abc' "
+      .. "for INT partition key: year=abc (folder %s/t/year=abc)", data), r.reason)
+  end)
+
+  it("says a .gz file that is not gzip is not gzip", function()
+    support.write(data, "cloudtrail/x.json.gz", support.lines({ record("2020-02-13T21:00:01Z",
+      "A") }))
+    local r = support.run(support.engine(data), "SELECT count(*) FROM cloudtrail")
+    assert.are.equal("FAILED", r.state)
+    assert.are.equal("HIVE_BAD_DATA: " .. data .. "/cloudtrail/x.json.gz: not in gzip format",
       r.reason)
   end)
 

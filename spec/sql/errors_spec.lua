@@ -46,6 +46,24 @@ describe("errors of the local engine's SQL", function()
       reason(engine, "SELECT from_iso8601_timestamp('2020-02-13T21:00:00+01:00')"))
   end)
 
+  it("fails a bigint overflow as Trino does, rather than answering a double", function()
+    assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint multiplication overflow: "
+      .. "9223372036854775807 * 2", reason(engine, "SELECT 9223372036854775807 * 2 AS a"))
+    assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint addition overflow: "
+      .. "7 + 9223372036854775801", reason(engine, "SELECT (value + 9223372036854775801) / 2 "
+      .. "FROM metrics WHERE name = 'a'"))
+    assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint subtraction overflow: "
+      .. "-7 - 9223372036854775807", reason(engine, "SELECT value - 9223372036854775807 "
+      .. "FROM metrics WHERE name = 'b'"))
+    assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint negation overflow: "
+      .. "-9223372036854775808", reason(engine, "SELECT -(-9223372036854775807 - 1)"))
+  end)
+
+  it("fails a scalar sub-query of several rows, as Trino does", function()
+    assert.are.equal("GENERIC_USER_ERROR: Scalar sub-query has returned multiple rows",
+      reason(engine, "SELECT (SELECT name FROM metrics) AS n"))
+  end)
+
   it("refuses regular expressions that POSIX would match differently", function()
     assert.are.equal("NOT_SUPPORTED: line 1:26: regular expression 'a.*?b': lazy and possessive "
       .. "quantifiers is not supported by the local engine",

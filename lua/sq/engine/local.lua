@@ -97,6 +97,42 @@ local function folder_partitions(path)
   return partitions
 end
 
+-- Whether a partition folder's value is one of the declared type, as Hive reads it.
+local PARTITION_VALUE = {
+  bigint = function(v)
+    return v:match("^[-+]?%d+$") and math.tointeger(tonumber(v)) ~= nil
+  end,
+  double = function(v)
+    return tonumber(v) ~= nil and not v:match("^%s") and not v:match("^0[xX]")
+  end,
+  boolean = function(v)
+    local lower = v:lower()
+    return lower == "true" or lower == "false"
+  end,
+  date = function(v)
+    return v:match("^%d%d%d%d%-%d%d%-%d%d$") ~= nil
+  end,
+}
+
+-- Athena's error for a partition folder whose value is not of the partition's type.
+local function invalid_partition(partition, file, dir)
+  local valid = PARTITION_VALUE[partition.type.kind]
+  if not valid then
+    return nil
+  end
+  local folder = ""
+  for part in file.path:gmatch("([^/]+)/") do
+    folder = folder .. "/" .. part
+    local key, value = part:match("^([^=]+)=(.*)$")
+    if key and key:lower() == partition.name and not valid(value) then
+      return string.format("HIVE_INVALID_PARTITION_VALUE: Invalid partition value '%s' for %s "
+        .. "partition key: %s (folder %s%s)", value,
+        (partition.declared or types.name(partition.type)):upper(), part, dir, folder)
+    end
+  end
+  return nil
+end
+
 -- Loads DIR/name into SQLite. Returns the table { sql =, columns =, bytes =, records = }.
 function Engine:load_table(name)
   if not name:match("^[%a_][%w_]*$") then
@@ -135,12 +171,21 @@ function Engine:load_table(name)
     end
   end
   for _, partition in ipairs(schema.partitions) do
-    add_partition({ name = partition.name, type = partition.type, derive = partition.derive })
+    add_partition({ name = partition.name, type = partition.type, derive = partition.derive,
+                    declared = partition.declared })
   end
   for _, file in ipairs(files) do
     file.partitions = folder_partitions(file.path)
     for _, p in ipairs(file.partitions) do
       add_partition({ name = p.key, type = types.VARCHAR })
+    end
+  end
+  for _, partition in ipairs(partitions) do
+    for _, file in ipairs(files) do
+      local bad = invalid_partition(partition, file, dir)
+      if bad then
+        return nil, bad
+      end
     end
   end
 
@@ -284,6 +329,8 @@ function Engine:fill(entry, count)
     if not rows then
       if done:find("not supported by the local engine", 1, true) then
         return nil, "NOT_SUPPORTED: " .. done
+      elseif done:match("^NUMERIC_VALUE_OUT_OF_RANGE: ") then
+        return nil, done
       end
       return nil, "GENERIC_USER_ERROR: " .. done
     end

@@ -98,7 +98,7 @@ F.rtrim = simple("rtrim", 1, 1, { "varchar" }, VARCHAR)
 F.reverse = simple("sq_reverse", 1, 1, { "varchar" }, VARCHAR)
 F.lpad = simple("sq_lpad", 3, 3, { "varchar", "bigint", "varchar" }, VARCHAR)
 F.rpad = simple("sq_rpad", 3, 3, { "varchar", "bigint", "varchar" }, VARCHAR)
-F.substr = simple("substr", 2, 3, { "varchar", "bigint", "bigint" }, VARCHAR)
+F.substr = simple("sq_substr", 2, 3, { "varchar", "bigint", "bigint" }, VARCHAR)
 F.substring = F.substr
 F.strpos = simple("instr", 2, 2, { "varchar", "varchar" }, BIGINT)
 F.split_part = simple("sq_split_part", 3, 3, { "varchar", "varchar", "bigint" }, VARCHAR)
@@ -510,12 +510,19 @@ F.element_at = function(self, node, scope)
     agg = agg_of(a) }
 end
 
+-- Over the elements (%EACH%): `yes` where the condition holds for one, else NULL where it is
+-- NULL for one (a NULL element), else `no`; Trino's three-valued contains and *_match.
+local function some(condition, yes, no)
+  return string.format("SELECT CASE WHEN max(%s) THEN %s WHEN max((%s) IS NULL) THEN NULL ELSE "
+    .. "%s END FROM %%EACH%%", translate.bare(condition), yes, translate.bare(condition), no)
+end
+
 F.contains = function(self, node, scope)
   local a = args(self, node, scope, 2, 2)
   container(self, node, a[1], "array")
   self:comparable(a[2], { sql = "x", type = a[1].type.element }, "contains", node.pos)
-  return { sql = over_elements(a[1].sql, '"_e"', "SELECT EXISTS (SELECT 1 FROM %EACH% WHERE "
-    .. '"_e".value = ' .. a[2].sql .. ")"), type = BOOLEAN, agg = agg_of(a) }
+  return { sql = over_elements(a[1].sql, '"_e"', some('"_e".value = ' .. a[2].sql, 1, 0)),
+           type = BOOLEAN, agg = agg_of(a) }
 end
 
 F.array_position = function(self, node, scope)
@@ -563,14 +570,16 @@ end
 F.array_max = function(self, node, scope)
   local a = args(self, node, scope, 1, 1)
   container(self, node, a[1], "array")
-  return { sql = over_elements(a[1].sql, '"_e"', 'SELECT max("_e".value) FROM %EACH%'),
+  return { sql = over_elements(a[1].sql, '"_e"', 'SELECT CASE WHEN count(*) > count("_e".value) '
+    .. 'THEN NULL ELSE max("_e".value) END FROM %EACH%'),
            type = a[1].type.element, agg = a[1].agg }
 end
 
 F.array_min = function(self, node, scope)
   local a = args(self, node, scope, 1, 1)
   container(self, node, a[1], "array")
-  return { sql = over_elements(a[1].sql, '"_e"', 'SELECT min("_e".value) FROM %EACH%'),
+  return { sql = over_elements(a[1].sql, '"_e"', 'SELECT CASE WHEN count(*) > count("_e".value) '
+    .. 'THEN NULL ELSE min("_e".value) END FROM %EACH%'),
            type = a[1].type.element, agg = a[1].agg }
 end
 
@@ -705,22 +714,21 @@ end
 F.any_match = function(self, node, scope)
   return higher_order(self, node, scope, function(_, body)
     self:expect_type(body, "boolean", "The lambda of any_match", node.args[2].pos)
-    return "SELECT EXISTS (SELECT 1 FROM %EACH% WHERE " .. translate.bare(body.sql) .. ")", BOOLEAN
+    return some(body.sql, 1, 0), BOOLEAN
   end)
 end
 
 F.all_match = function(self, node, scope)
   return higher_order(self, node, scope, function(_, body)
     self:expect_type(body, "boolean", "The lambda of all_match", node.args[2].pos)
-    return "SELECT NOT EXISTS (SELECT 1 FROM %EACH% WHERE NOT " .. body.sql .. ")", BOOLEAN
+    return some("(NOT " .. body.sql .. ")", 0, 1), BOOLEAN
   end)
 end
 
 F.none_match = function(self, node, scope)
   return higher_order(self, node, scope, function(_, body)
     self:expect_type(body, "boolean", "The lambda of none_match", node.args[2].pos)
-    return "SELECT NOT EXISTS (SELECT 1 FROM %EACH% WHERE " .. translate.bare(body.sql) .. ")",
-      BOOLEAN
+    return some(body.sql, 0, 1), BOOLEAN
   end)
 end
 

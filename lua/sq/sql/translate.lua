@@ -485,6 +485,9 @@ end
 
 local ARITHMETIC = { ["+"] = true, ["-"] = true, ["*"] = true, ["/"] = true, ["%"] = true }
 
+-- SQLite functions of host.sqlite for bigint operators that fail on an overflow.
+local CHECKED = { ["+"] = "sq_add", ["-"] = "sq_sub", ["*"] = "sq_mul" }
+
 function T:arithmetic(node, a, b)
   local op = node.op
   local ta, tb = a.type.kind, b.type.kind
@@ -507,7 +510,10 @@ function T:arithmetic(node, a, b)
     end
     local sql = string.format("(%s %s %s)", a.sql, op, b.sql)
     local literal = node.right.node == "number" and tonumber(node.right.value) ~= 0
-    if (op == "/" or op == "%") and t == BIGINT and not literal then
+    if t == BIGINT and CHECKED[op] then
+      -- Trino raises on a bigint overflow where SQLite turns the result into a double
+      sql = string.format("%s(%s, %s)", CHECKED[op], a.sql, b.sql)
+    elseif (op == "/" or op == "%") and t == BIGINT and not literal then
       -- Trino raises on division by zero where SQLite gives NULL
       sql = string.format("(%s %s sq_nonzero(%s))", a.sql, op, b.sql)
     end
@@ -567,6 +573,9 @@ EXPR.negate = function(self, node, scope)
              interval = { amount = -e.interval.amount, unit = e.interval.unit } }
   end
   self:expect_type(e, "bigint double", "The operand of unary minus", node.pos)
+  if e.type.kind == "bigint" and node.expr.node ~= "number" then
+    return { sql = "sq_neg(" .. e.sql .. ")", type = e.type, agg = e.agg }
+  end
   return { sql = "(-" .. e.sql .. ")", type = e.type, agg = e.agg }
 end
 
@@ -619,7 +628,12 @@ EXPR.scalar_subquery = function(self, node, scope)
   if #q.columns ~= 1 then
     fail("Multiple columns returned by subquery are not yet supported", node.pos)
   end
-  return { sql = "(" .. q.sql .. ")", type = q.columns[1].type }
+  if q.single then
+    return { sql = "(" .. q.sql .. ")", type = q.columns[1].type }
+  end
+  -- Trino fails where a scalar sub-query has more than one row; SQLite takes the first
+  return { sql = string.format('(SELECT sq_scalar("_q".%s) FROM (%s) AS "_q")',
+    quote_name(q.columns[1].name), q.sql), type = q.columns[1].type }
 end
 
 -- A value as JSON inside json_array / json_group_array: JSON text stays JSON.
@@ -731,7 +745,12 @@ EXPR.cast = function(self, node, scope)
   if not target then
     fail(err, node.type.pos)
   end
-  return self:cast(self:expr(node.expr, scope), target, node.try, node.pos)
+  local result = self:cast(self:expr(node.expr, scope), target, node.try, node.pos)
+  local length = target.kind == "varchar" and node.type.params and node.type.params[1]
+  if length and length.number then -- varchar(n) keeps the first n characters
+    result.sql = string.format("substr(%s, 1, %d)", result.sql, length.number)
+  end
+  return result
 end
 
 -- CAST and TRY_CAST with Trino's rules: doubles round to integers, text is parsed strictly.
@@ -1268,7 +1287,10 @@ function T:query(node, parent, names)
   if node.offset then
     parts[#parts + 1] = "OFFSET " .. node.offset
   end
-  return { sql = table.concat(parts, " "), columns = body.columns }
+  -- at most one row: LIMIT 0 or 1, or an aggregation without GROUP BY
+  local single = (node.limit and tonumber(node.limit) <= 1)
+    or (body.aggregate and node.body.node == "select" and not node.body.group_by)
+  return { sql = table.concat(parts, " "), columns = body.columns, single = single or nil }
 end
 
 ---------------------------------------------------------------------------

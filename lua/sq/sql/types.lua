@@ -448,7 +448,11 @@ local function render_nested(v, t)
     return n and (n ~= 0 and "true" or "false") or tostring(v)
   elseif kind == "bigint" then
     local n = as_number(v)
-    return n and string.format("%d", math.tointeger(n) or math.floor(n + 0.5)) or tostring(v)
+    if not n then
+      return tostring(v)
+    end
+    local i = math.tointeger(n) or math.tointeger(math.floor(n + 0.5))
+    return i and string.format("%d", i) or sqlite.format_double(n) -- never a crash
   elseif kind == "double" then
     local n = as_number(v)
     return n and sqlite.format_double(n) or tostring(v)

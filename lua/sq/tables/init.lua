@@ -56,7 +56,7 @@ local function check_columns(list, source, what)
       return nil, string.format("%s: %s[%d] (%s): derive needs from and format", source, what,
         i, name)
     end
-    columns[i] = { name = name, type = t, derive = derive }
+    columns[i] = { name = name, type = t, derive = derive, declared = column.type or "string" }
   end
   return columns
 end
