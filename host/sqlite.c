@@ -2888,8 +2888,11 @@ static void fn_cast_double(sqlite3_context *ctx, int argc,
     }
     if (strcmp(text, "NaN") == 0 || strcmp(text, "Infinity") == 0
         || strcmp(text, "-Infinity") == 0) {
-      sqlite3_result_double(ctx, text[0] == 'N' ? NAN
-                            : text[0] == '-' ? -INFINITY : INFINITY);
+      if (text[0] == 'N')
+        sqlite3_result_error(ctx, "a NaN result (CAST('NaN' AS double)) is "
+                             "not supported by the local engine", -1);
+      else
+        sqlite3_result_double(ctx, text[0] == '-' ? -INFINITY : INFINITY);
       return;
     }
   }
@@ -3074,6 +3077,80 @@ static void fn_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_error(ctx, message, -1);
     sqlite3_free(message);
   }
+}
+
+
+/*
+** A double result as Trino computes it: infinities are kept (SQLite holds
+** them), and a NaN, which SQLite would turn into NULL, is an error that
+** shows the operation (`what`, with %s for each of the n operands).
+*/
+static void result_ieee(sqlite3_context *ctx, double r, const char *what,
+                        sqlite3_value **argv, int n)
+{
+  char a[40] = "", b[40] = "", *message;
+
+  if (!isnan(r)) {
+    sqlite3_result_double(ctx, r);
+    return;
+  }
+  sqlite_format_double(sqlite3_value_double(argv[0]), a);
+  if (n > 1)
+    sqlite_format_double(sqlite3_value_double(argv[1]), b);
+  message = sqlite3_mprintf(what, a, b);
+  if (message == NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_error(ctx, message, -1);
+  sqlite3_free(message);
+}
+
+
+#define NAN_RESULT(op) "a NaN result (" op ") is not supported by the " \
+  "local engine"
+
+
+/* sq_fdiv(x, y): x / y in doubles, x / 0 an infinity as in Trino. */
+static void fn_fdiv(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  if (any_null(argc, argv))
+    return;
+  result_ieee(ctx, sqlite3_value_double(argv[0])
+              / sqlite3_value_double(argv[1]), NAN_RESULT("%s / %s"), argv,
+              2);
+}
+
+
+/* sq_sqrt, sq_ln, sq_log10, sq_log2, sq_power: IEEE results of libm. */
+static void fn_ieee(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const char *name = sqlite3_user_data(ctx);
+  double x, r;
+
+  if (any_null(argc, argv))
+    return;
+  x = sqlite3_value_double(argv[0]);
+  if (strcmp(name, "sqrt") == 0)
+    r = sqrt(x);
+  else if (strcmp(name, "ln") == 0)
+    r = log(x);
+  else if (strcmp(name, "log10") == 0)
+    r = log10(x);
+  else if (strcmp(name, "log2") == 0)
+    r = log2(x);
+  else
+    r = pow(x, sqlite3_value_double(argv[1]));
+  if (argc > 1)
+    result_ieee(ctx, r, NAN_RESULT("power(%s, %s)"), argv, 2);
+  else if (strcmp(name, "sqrt") == 0)
+    result_ieee(ctx, r, NAN_RESULT("sqrt(%s)"), argv, 1);
+  else if (strcmp(name, "ln") == 0)
+    result_ieee(ctx, r, NAN_RESULT("ln(%s)"), argv, 1);
+  else if (strcmp(name, "log10") == 0)
+    result_ieee(ctx, r, NAN_RESULT("log10(%s)"), argv, 1);
+  else
+    result_ieee(ctx, r, NAN_RESULT("log2(%s)"), argv, 1);
 }
 
 
@@ -3393,6 +3470,7 @@ static const struct {
   {"sq_nonzero", 1, fn_nonzero},
   {"sq_reverse", 1, fn_reverse},
   {"sq_substr", 2, fn_substr},
+  {"sq_fdiv", 2, fn_fdiv},
   {"sq_substr", 3, fn_substr},
   {"sq_lpad", 3, fn_lpad},
   {"sq_rpad", 3, fn_rpad},
@@ -3409,6 +3487,20 @@ static const struct {
   {"sq_sub", 2, "- subtraction"},
   {"sq_mul", 2, "* multiplication"},
   {"sq_neg", 1, "~ negation"},
+};
+
+
+/* The IEEE math functions of fn_ieee, each with its name as user data. */
+static const struct {
+  const char *name;
+  int argc;
+  const char *op;
+} IEEE[] = {
+  {"sq_sqrt", 1, "sqrt"},
+  {"sq_ln", 1, "ln"},
+  {"sq_log10", 1, "log10"},
+  {"sq_log2", 1, "log2"},
+  {"sq_power", 2, "power"},
 };
 
 
@@ -3442,6 +3534,10 @@ static int db_open(lua_State *L)
     rc = sqlite3_create_function(d->db, FUNCTIONS[i].name, FUNCTIONS[i].argc,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                  FUNCTIONS[i].func, NULL, NULL);
+  for (i = 0; rc == SQLITE_OK && i < sizeof IEEE / sizeof *IEEE; i++)
+    rc = sqlite3_create_function(d->db, IEEE[i].name, IEEE[i].argc,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                 (void *)IEEE[i].op, fn_ieee, NULL, NULL);
   for (i = 0; rc == SQLITE_OK && i < sizeof CHECKED / sizeof *CHECKED; i++)
     rc = sqlite3_create_function(d->db, CHECKED[i].name, CHECKED[i].argc,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC,

@@ -679,7 +679,7 @@ FROM cloudtrail WHERE dt = '2020-02-13-21' ORDER BY eventtime]],
 WHERE name IN ('a', 'b') ORDER BY name]],
     translated = table.concat {
       [[SELECT ("metrics"."value" / 2) AS "half", ("metrics"."value" % 4) AS "rest", ]],
-      [[("metrics"."value" / 2.0) AS "exact" FROM "metrics" AS "metrics" WHERE ]],
+      [[sq_fdiv("metrics"."value", 2.0) AS "exact" FROM "metrics" AS "metrics" WHERE ]],
       [["metrics"."name" IN ('a', 'b') ORDER BY "metrics"."name" NULLS LAST]],
     },
     rows = { { "3", "3", "3.5" }, { "-3", "-3", "-3.5" } },
@@ -754,6 +754,17 @@ WHERE name IN ('a', 'b') ORDER BY name]],
       [[substr('abcdef', 1, 3) AS "short", substr('ab', 1, 3) AS "fits"]],
     },
     rows = { { "", "ello", "ll", "", "", "él", "abc", "ab" } },
+  },
+  {
+    it = "gives Infinity for a double divided by zero, and the logarithm of zero",
+    sql = [[SELECT 1e0 / 0 AS inf, -1e0 / 0 AS neg, ln(0) AS minus, CAST('Infinity' AS double)
+  AS cast_inf, (SELECT count(*) FROM metrics WHERE ratio / 0e0 > 1) AS n]],
+    translated = table.concat {
+      [[SELECT sq_fdiv(1e0, 0) AS "inf", sq_fdiv((-1e0), 0) AS "neg", sq_ln(0) AS "minus", ]],
+      [[sq_cast_double('Infinity', 1) AS "cast_inf", (SELECT count(*) AS "_col0" FROM ]],
+      [["metrics" AS "metrics" WHERE sq_fdiv("metrics"."ratio", 0e0) > 1) AS "n"]],
+    },
+    rows = { { "Infinity", "-Infinity", "-Infinity", "Infinity", "4" } },
   },
   {
     it = "runs a scalar sub-query of one row per outer row, checking it has no more",

@@ -40,10 +40,23 @@ describe("errors of the local engine's SQL", function()
       .. "engine (use DOUBLE)", reason(engine, "SELECT CAST(ratio AS DECIMAL(10,2)) FROM metrics"))
   end)
 
-  it("refuses a time zone it would render differently from Athena", function()
-    assert.are.equal("NOT_SUPPORTED: a time zone offset other than Z (2020-02-13T21:00:00+01:00) "
-      .. "is not supported by the local engine",
+  it("refuses a time zone it would render differently from Athena, saying where", function()
+    assert.are.equal("NOT_SUPPORTED: line 1:8: a time zone offset other than Z "
+      .. "(2020-02-13T21:00:00+01:00) is not supported by the local engine",
       reason(engine, "SELECT from_iso8601_timestamp('2020-02-13T21:00:00+01:00')"))
+    assert.are.equal("NOT_SUPPORTED: line 2:3: a time zone offset other than Z "
+      .. "(2020-02-13T21:00:00+01:00) is not supported by the local engine",
+      reason(engine, "SELECT name,\n  from_iso8601_timestamp(concat('2020-02-13T21:00:00', "
+      .. "'+01:00')) FROM metrics"))
+  end)
+
+  it("refuses a window frame of an INTERVAL, naming it and where", function()
+    assert.are.equal("NOT_SUPPORTED: line 1:49: a window frame bound of an INTERVAL is not "
+      .. "supported by the local engine", reason(engine, "SELECT count(*) OVER (ORDER BY at "
+      .. "RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW) FROM metrics"))
+    assert.are.equal("NOT_SUPPORTED: line 1:40: a window frame bound of an INTERVAL is not "
+      .. "supported by the local engine", reason(engine, "SELECT count(*) OVER (ORDER BY at "
+      .. "ROWS INTERVAL '1' HOUR PRECEDING) FROM metrics"))
   end)
 
   it("fails a bigint overflow as Trino does, rather than answering a double", function()
@@ -62,6 +75,16 @@ describe("errors of the local engine's SQL", function()
   it("fails a scalar sub-query of several rows, as Trino does", function()
     assert.are.equal("GENERIC_USER_ERROR: Scalar sub-query has returned multiple rows",
       reason(engine, "SELECT (SELECT name FROM metrics) AS n"))
+  end)
+
+  it("refuses doubles that would be NaN, which SQLite cannot hold", function()
+    assert.are.equal("NOT_SUPPORTED: line 1:24: a NaN result (0.0 / 0.0) is not supported by "
+      .. "the local engine", reason(engine, "SELECT (ratio - ratio) / (ratio - ratio) FROM metrics "
+      .. "WHERE name = 'a'"))
+    assert.are.equal("NOT_SUPPORTED: line 1:8: a NaN result (sqrt(-1.0)) is not supported by "
+      .. "the local engine", reason(engine, "SELECT sqrt(-1)"))
+    assert.are.equal("NOT_SUPPORTED: line 1:8: a NaN result (CAST('NaN' AS double)) is not "
+      .. "supported by the local engine", reason(engine, "SELECT CAST('NaN' AS double)"))
   end)
 
   it("refuses regular expressions that POSIX would match differently", function()

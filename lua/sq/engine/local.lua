@@ -311,6 +311,7 @@ function Engine:execute(entry)
     return nil, load_error or classify(err.message)
   end
   entry.translated = result.sql
+  entry.sites = result.sites
   entry.columns = result.columns
   local cursor
   cursor, err = self.db:query(result.sql)
@@ -322,13 +323,32 @@ function Engine:execute(entry)
   return self:fill(entry, MAX_PAGE + 1)
 end
 
+-- "line L:C: " of the construct a run-time NOT_SUPPORTED message is about (the sites whose
+-- kind begins it, the longest kind first): its position if the query has one such construct,
+-- all of them if several.
+local function where(sites, message)
+  local found, longest = {}, 0
+  for _, site in ipairs(sites or {}) do
+    if message:sub(1, #site.kind) == site.kind and #site.kind >= longest then
+      if #site.kind > longest then
+        found, longest = {}, #site.kind
+      end
+      found[#found + 1] = string.format("%d:%d", site.line, site.column)
+    end
+  end
+  if #found == 0 then
+    return ""
+  end
+  return string.format("line %s: ", table.concat(found, " or "))
+end
+
 -- Reads rows from the cursor until `count` are buffered or it is exhausted.
 function Engine:fill(entry, count)
   while not entry.done and #entry.buffer < count do
     local rows, done = entry.cursor:fetch(count - #entry.buffer, cjson.null)
     if not rows then
       if done:find("not supported by the local engine", 1, true) then
-        return nil, "NOT_SUPPORTED: " .. done
+        return nil, "NOT_SUPPORTED: " .. where(entry.sites, done) .. done
       elseif done:match("^NUMERIC_VALUE_OUT_OF_RANGE: ") then
         return nil, done
       end

@@ -239,12 +239,22 @@ F.ceiling = F.ceil
 F.floor = numeric("floor", "floor")
 F.truncate = numeric("truncate", "trunc")
 F.sign = numeric("sign", "sign")
-F.sqrt = numeric("sqrt", "sqrt", DOUBLE)
+-- A function whose NaN result host.sqlite fails on (SQLite has no NaN): where it is, for the
+-- message.
+local function may_be_nan(name, f)
+  return function(self, node, scope)
+    self:site("a NaN result (" .. name .. "(", node.pos)
+    return f(self, node, scope)
+  end
+end
+
+F.sqrt = may_be_nan("sqrt", numeric("sqrt", "sq_sqrt", DOUBLE))
 F.exp = numeric("exp", "exp", DOUBLE)
-F.ln = numeric("ln", "ln", DOUBLE)
-F.log10 = numeric("log10", "log10", DOUBLE)
-F.log2 = numeric("log2", "log2", DOUBLE)
-F.power = simple("pow", 2, 2, { "bigint double", "bigint double" }, DOUBLE)
+F.ln = may_be_nan("ln", numeric("ln", "sq_ln", DOUBLE))
+F.log10 = may_be_nan("log10", numeric("log10", "sq_log10", DOUBLE))
+F.log2 = may_be_nan("log2", numeric("log2", "sq_log2", DOUBLE))
+F.power = may_be_nan("power", simple("sq_power", 2, 2, { "bigint double", "bigint double" },
+  DOUBLE))
 F.pow = F.power
 
 F.pi = function()
@@ -290,6 +300,7 @@ end
 F.from_iso8601_timestamp = function(self, node, scope)
   local a = args(self, node, scope, 1, 1)
   self:expect_type(a[1], "varchar", "The argument of from_iso8601_timestamp", node.args[1].pos)
+  self:site("a time zone offset", node.pos)
   return { sql = string.format("sq_cast_ts(%s, 3)", a[1].sql), type = types.TIMESTAMPTZ,
            agg = a[1].agg }
 end

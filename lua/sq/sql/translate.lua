@@ -78,6 +78,12 @@ local function path_step(name)
   return '."' .. name .. '"'
 end
 
+-- Remembers where a construct is that can fail as not supported only while the query runs
+-- (`kind` begins host.sqlite's message), so that the error can say where it is.
+function T:site(kind, pos)
+  self.sites[#self.sites + 1] = { kind = kind, pos = pos }
+end
+
 function T:alias(prefix)
   self.counter = self.counter + 1
   return prefix .. self.counter
@@ -513,6 +519,10 @@ function T:arithmetic(node, a, b)
     if t == BIGINT and CHECKED[op] then
       -- Trino raises on a bigint overflow where SQLite turns the result into a double
       sql = string.format("%s(%s, %s)", CHECKED[op], a.sql, b.sql)
+    elseif t == DOUBLE and op == "/" then
+      -- an infinity where SQLite gives NULL; NaN (0 / 0) fails
+      self:site("a NaN result (", node.pos)
+      sql = string.format("sq_fdiv(%s, %s)", a.sql, b.sql)
     elseif (op == "/" or op == "%") and t == BIGINT and not literal then
       -- Trino raises on division by zero where SQLite gives NULL
       sql = string.format("(%s %s sq_nonzero(%s))", a.sql, op, b.sql)
@@ -792,6 +802,7 @@ function T:cast(e, target, try, pos)
     if from == "bigint" or from == "boolean" then
       return result("CAST(" .. e.sql .. " AS REAL)")
     elseif from == "varchar" then
+      self:site("a NaN result (CAST(", pos)
       return result(string.format("sq_cast_double(%s, %s)", e.sql, strict))
     elseif from == "json" then
       return result(string.format("sq_cast_double(sq_json_varchar(%s), %s)", e.sql, strict))
@@ -1302,10 +1313,15 @@ function translate.translate(text, env)
   local result
   if ast then
     local self = setmetatable({ clock = env.clock or 0, catalog = env.catalog, counter = 0,
-                                functions = require("sq.sql.functions"), real_tables = {} }, T)
+                                functions = require("sq.sql.functions"), real_tables = {},
+                                sites = {} }, T)
     local ok, value = pcall(T.query, self, ast, nil)
     if ok then
       result = value
+      for _, site in ipairs(self.sites) do
+        site.line, site.column = lexer.where(text, site.pos)
+      end
+      result.sites = self.sites
     elseif type(value) == "table" and value.message then
       err = value
     else
