@@ -3025,10 +3025,11 @@ static void fn_nonzero(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 
 /*
-** Checked bigint arithmetic: sq_add, sq_sub, sq_mul (two arguments) and
-** sq_neg (one). NULL gives NULL; an integer overflow is Trino's error
-** rather than SQLite's silent change to a double; a double operand (not
-** expected of a bigint expression) is computed as a double.
+** Checked bigint arithmetic: sq_add, sq_sub, sq_mul, sq_div (two
+** arguments) and sq_neg (one). NULL gives NULL; a division by zero and an
+** integer overflow are Trino's errors rather than SQLite's NULL and silent
+** change to a double; a double operand (not expected of a bigint
+** expression) is computed as a double.
 */
 static void fn_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -3045,8 +3046,12 @@ static void fn_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (sqlite3_value_numeric_type(argv[i]) != SQLITE_INTEGER) {
       x = sqlite3_value_double(argv[0]);
       y = argc > 1 ? sqlite3_value_double(argv[1]) : 0;
-      sqlite3_result_double(ctx, *op == '+' ? x + y : *op == '-' ? x - y
-                                 : *op == '*' ? x * y : -x);
+      if (*op == '/' && y == 0)
+        sqlite3_result_error(ctx, "Division by zero", -1);
+      else
+        sqlite3_result_double(ctx, *op == '+' ? x + y : *op == '-' ? x - y
+                                   : *op == '*' ? x * y : *op == '/' ? x / y
+                                   : -x);
       return;
     }
   a = sqlite3_value_int64(argv[0]);
@@ -3058,6 +3063,13 @@ static void fn_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     overflow = __builtin_sub_overflow(a, b, &r);
   else if (*op == '*')
     overflow = __builtin_mul_overflow(a, b, &r);
+  else if (*op == '/' && b == 0) {
+    sqlite3_result_error(ctx, "Division by zero", -1);
+    return;
+  } else if (*op == '/' && a == INT64_MIN && b == -1)
+    overflow = 1;
+  else if (*op == '/')
+    r = a / b;
   else
     overflow = __builtin_sub_overflow((sqlite3_int64)0, a, &r);
   if (!overflow) {
@@ -3486,6 +3498,7 @@ static const struct {
   {"sq_add", 2, "+ addition"},
   {"sq_sub", 2, "- subtraction"},
   {"sq_mul", 2, "* multiplication"},
+  {"sq_div", 2, "/ division"},
   {"sq_neg", 1, "~ negation"},
 };
 

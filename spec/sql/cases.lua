@@ -767,6 +767,15 @@ WHERE name IN ('a', 'b') ORDER BY name]],
     rows = { { "Infinity", "-Infinity", "-Infinity", "Infinity", "4" } },
   },
   {
+    it = "shows infinities inside arrays as Athena does",
+    sql = [[SELECT array_agg(ratio / 0e0) AS a FROM metrics WHERE ratio IS NOT NULL]],
+    translated = table.concat {
+      [[SELECT nullif(json_group_array(sq_fdiv("metrics"."ratio", 0e0)), '[]') AS "a" FROM ]],
+      [["metrics" AS "metrics" WHERE "metrics"."ratio" IS NOT NULL]],
+    },
+    rows = { { "[Infinity, Infinity, Infinity, Infinity]" } },
+  },
+  {
     it = "runs a scalar sub-query of one row per outer row, checking it has no more",
     sql = [[SELECT name, (SELECT m.value FROM metrics m WHERE m.name = metrics.name) AS v
 FROM metrics WHERE name IN ('a', 'c')]],

@@ -68,6 +68,9 @@ describe("errors of the local engine's SQL", function()
     assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint subtraction overflow: "
       .. "-7 - 9223372036854775807", reason(engine, "SELECT value - 9223372036854775807 "
       .. "FROM metrics WHERE name = 'b'"))
+    assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint division overflow: "
+      .. "-9223372036854775808 / -1", reason(engine, "SELECT (-9223372036854775807 - 1) / "
+      .. "(value - 8) FROM metrics WHERE name = 'a'"))
     assert.are.equal("NUMERIC_VALUE_OUT_OF_RANGE: bigint negation overflow: "
       .. "-9223372036854775808", reason(engine, "SELECT -(-9223372036854775807 - 1)"))
   end)

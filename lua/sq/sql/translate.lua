@@ -516,14 +516,17 @@ function T:arithmetic(node, a, b)
     end
     local sql = string.format("(%s %s %s)", a.sql, op, b.sql)
     local literal = node.right.node == "number" and tonumber(node.right.value) ~= 0
-    if t == BIGINT and CHECKED[op] then
+    if t == BIGINT and op == "/" and not literal then
+      -- Trino raises on a division by zero (SQLite: NULL) and on MIN / -1 (SQLite: a double)
+      sql = string.format("sq_div(%s, %s)", a.sql, b.sql)
+    elseif t == BIGINT and CHECKED[op] then
       -- Trino raises on a bigint overflow where SQLite turns the result into a double
       sql = string.format("%s(%s, %s)", CHECKED[op], a.sql, b.sql)
     elseif t == DOUBLE and op == "/" then
       -- an infinity where SQLite gives NULL; NaN (0 / 0) fails
       self:site("a NaN result (", node.pos)
       sql = string.format("sq_fdiv(%s, %s)", a.sql, b.sql)
-    elseif (op == "/" or op == "%") and t == BIGINT and not literal then
+    elseif op == "%" and t == BIGINT and not literal then
       -- Trino raises on division by zero where SQLite gives NULL
       sql = string.format("(%s %s sq_nonzero(%s))", a.sql, op, b.sql)
     end

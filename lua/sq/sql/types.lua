@@ -351,6 +351,11 @@ local function decode(text)
       pos = pos + 4
       return NULL
     end
+    local infinity = text:match("^-?Inf", pos) -- SQLite's JSON for an infinite double
+    if infinity then
+      pos = pos + #infinity
+      return { number = infinity:gsub("Inf", "1e999") }
+    end
     local number = text:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
     if not number then
       error("bad JSON")
