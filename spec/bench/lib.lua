@@ -333,19 +333,7 @@ function lib.stats_delta(before, after)
 end
 
 -- Creates a Kinesis stream through the server and waits until it is active.
-function lib.create_stream(server, name, shards)
-  local status, body = server:call("Kinesis_20131202.CreateStream",
-    { StreamName = name, ShardCount = shards or 1 })
-  assert(status == 200, "CreateStream: " .. cjson.encode(body))
-  for _ = 1, 400 do
-    local _, description = server:call("Kinesis_20131202.DescribeStream", { StreamName = name })
-    if description.StreamDescription and description.StreamDescription.StreamStatus == "ACTIVE" then
-      return
-    end
-    hclock.sleep(0.025)
-  end
-  error("stream " .. name .. " did not become ACTIVE")
-end
+lib.create_stream = require("support.e2e").create_stream
 
 -- Figures -----------------------------------------------------------------------------------
 
