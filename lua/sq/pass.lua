@@ -15,6 +15,8 @@ local state = require("sq.state")
 local pass = {}
 
 local PAGE_ROWS = 1000 -- Athena's most rows per GetQueryResults page
+local FLUSH_BYTES = 4 * 1024 * 1024 -- records handed to the sink at once: about one
+local FLUSH_RECORDS = 500           -- PutRecords request (5 MiB, 500 records)
 
 -- Start errors that no later pass can cure: the pass stops with them.
 local FATAL_START = {
@@ -267,7 +269,53 @@ function Pass:check_timeout(item, status)
   self:fail(item, status, "TIMED_OUT", reason)
 end
 
--- Delivers one succeeded query's result from where its cursor stands.
+-- Hands the records built since the last flush to the sink. pending
+-- holds them in order from the cursor, those delivered in an earlier pass
+-- without data. When all are delivered the cursor moves to where reading
+-- stands (read) and it returns true; otherwise the cursor moves to the
+-- first record not delivered, remembers which later ones were, and it
+-- returns false.
+function Pass:flush(item, cursor, pending, read)
+  local batch = {}
+  for _, record in ipairs(pending) do
+    if record.data then
+      batch[#batch + 1] = record
+    end
+  end
+  local delivered = #batch > 0 and self:deliver(batch) or {}
+  for i, record in ipairs(batch) do
+    if delivered[i] then
+      record.data = nil
+      self.summary.rows_sent = self.summary.rows_sent + record.count
+    end
+  end
+  for i, record in ipairs(pending) do
+    if record.data then
+      local rest, missing = {}, 1
+      for j = i + 1, #pending do
+        if pending[j].data then
+          missing = missing + 1
+        else
+          rest[#rest + 1] = j - i + 1
+        end
+      end
+      cursor.t, cursor.r, cursor.n, cursor.p = record.t, record.r, record.n, record.p
+      cursor.s = #rest > 0 and rest or nil
+      item.entry.cursor = state.cursor_text(cursor) -- the next pass resends only these
+      self.retry_later = true
+      self.summary.undelivered = self.summary.undelivered + missing
+      return false
+    end
+  end
+  cursor.t, cursor.r, cursor.n, cursor.p, cursor.s = read.t, read.r, read.n, read.p, nil
+  item.entry.cursor = state.cursor_text(cursor)
+  return true
+end
+
+-- Delivers one succeeded query's result from where its cursor stands,
+-- page by page. The records of several pages go to the sink together
+-- (about one PutRecords request's worth); a record never spans pages, so
+-- planning a page again from the cursor gives the same records.
 function Pass:deliver_result(item)
   local entry = item.entry
   local cursor, bad = state.cursor(entry.cursor)
@@ -276,77 +324,77 @@ function Pass:deliver_result(item)
             message = "step_function_state." .. item.name .. ": " .. bad }, 0)
   end
   local max_rows = item.query.max_rows
-  local result
-  while not self:out_of_time() do
-    local page, err = self.ctx.engine:results(entry.query_execution_id, cursor.t, PAGE_ROWS)
+  local skip = {} -- records delivered in an earlier pass, by order from the cursor
+  for _, k in ipairs(cursor.s or {}) do
+    skip[k] = true
+  end
+  local read = { t = cursor.t, r = cursor.r, n = cursor.n, p = cursor.p }
+  local pending, bytes, final, read_error, result = {}, 0, false, nil, nil
+  -- Reading stops while a reserve is left for sending what was read.
+  while not final and self:time_left() > 2 * self.reserve do
+    local page, err = self.ctx.engine:results(entry.query_execution_id, read.t, PAGE_ROWS)
     if not page then
-      local message = type(err) == "table" and err.message or tostring(err)
-      if (type(err) == "table" and err.retryable == false) or self.last_pass then
-        self:fail(item, item.status, "READ_FAILED", "could not read the result: " .. message)
-        return
-      end
-      self.retry_later = true
-      self:log("warn", "query " .. item.name .. ": reading the result failed, trying again "
-        .. "in the next pass: " .. message, { query = item.name })
-      return
+      read_error = err
+      break
     end
     result = result or records.result(record_info(self.ctx, item, item.status), page.columns)
-    local rows, last_row = page.rows, #page.rows
-    local final, cut = page.next_token == nil, false
-    if max_rows and cursor.n + (last_row - cursor.r) >= max_rows then
-      cut = cursor.n + (last_row - cursor.r) > max_rows or not final
-      last_row, final = cursor.r + (max_rows - cursor.n), true
+    local last_row, cut = #page.rows, false
+    final = page.next_token == nil
+    if max_rows and read.n + (last_row - read.r) >= max_rows then
+      cut = read.n + (last_row - read.r) > max_rows or not final
+      last_row, final = read.r + (max_rows - read.n), true
     end
-    local plan = result:plan(rows, cursor.r + 1, last_row)
+    local plan = result:plan(page.rows, read.r + 1, last_row)
     if final and #plan == 0 then
       plan[1] = {} -- the last record of a result says so, even with no rows
     end
-    local already = {}
-    for _, k in ipairs(cursor.s or {}) do
-      already[k] = true
-    end
-    local batch = {}
+    local row = read.r
     for k, chunk in ipairs(plan) do
-      if not already[k] then
-        local index = cursor.p + k - 1
+      local index = read.p + k - 1
+      local record = { t = read.t, r = row, n = read.n + (row - read.r), p = index,
+                       count = #chunk }
+      pending[#pending + 1] = record
+      if not skip[#pending] then
         local is_last = final and k == #plan
-        batch[#batch + 1] = { data = result:render(chunk, index, is_last, cut and is_last),
-                              key = result:partition_key(index), k = k }
+        record.data = result:render(chunk, index, is_last, cut and is_last)
+        record.key = result:partition_key(index)
+        bytes = bytes + #record.data
       end
+      row = row + #chunk
     end
-    local delivered = self:deliver(batch)
-    for i, record in ipairs(batch) do
-      already[record.k] = already[record.k] or delivered[i] or nil
-    end
-    local k = 1
-    while k <= #plan and already[k] do
-      cursor.r, cursor.n, cursor.p = cursor.r + #plan[k], cursor.n + #plan[k], cursor.p + 1
-      self.summary.rows_sent = self.summary.rows_sent + #plan[k]
-      k = k + 1
-    end
-    local rest = {}
-    for j = k + 1, #plan do
-      if already[j] then
-        rest[#rest + 1] = j - k + 1
+    read.n, read.p = read.n + (last_row - read.r), read.p + #plan
+    read.t, read.r = page.next_token, 0
+    if bytes >= FLUSH_BYTES or #pending >= FLUSH_RECORDS then
+      if not self:flush(item, cursor, pending, read) then
+        return
       end
+      local shifted = {} -- the order of later records now counts from here
+      for k in pairs(skip) do
+        if k > #pending then
+          shifted[k - #pending] = true
+        end
+      end
+      skip, pending, bytes = shifted, {}, 0
     end
-    cursor.s = #rest > 0 and rest or nil
-    if k <= #plan then
-      entry.cursor = state.cursor_text(cursor) -- the next pass resends only what failed
+  end
+  if not self:flush(item, cursor, pending, read) then
+    return
+  end
+  if read_error then
+    local message = type(read_error) == "table" and read_error.message or tostring(read_error)
+    if (type(read_error) == "table" and read_error.retryable == false) or self.last_pass then
+      self:fail(item, item.status, "READ_FAILED", "could not read the result: " .. message)
+    else
       self.retry_later = true
-      self.summary.undelivered = self.summary.undelivered + #plan - k + 1 - #rest
-      return
+      self:log("warn", "query " .. item.name .. ": reading the result failed, trying again "
+        .. "in the next pass: " .. message, { query = item.name })
     end
-    if final then
-      entry.cursor, entry.sent_to_streamalert = nil, true
-      self.summary.succeeded = self.summary.succeeded + 1
-      self:log("info", string.format("query %s delivered: %d row%s in %d record%s", item.name,
-        cursor.n, cursor.n == 1 and "" or "s", cursor.p - 1, cursor.p == 2 and "" or "s"),
-        { query = item.name, rows = cursor.n })
-      return
-    end
-    cursor.t, cursor.r = page.next_token, 0
-    entry.cursor = state.cursor_text(cursor)
+  elseif final then
+    entry.cursor, entry.sent_to_streamalert = nil, true
+    self.summary.succeeded = self.summary.succeeded + 1
+    self:log("info", string.format("query %s delivered: %d row%s in %d record%s", item.name,
+      read.n, read.n == 1 and "" or "s", read.p - 1, read.p == 2 and "" or "s"),
+      { query = item.name, rows = read.n })
   end
 end
 

@@ -80,6 +80,42 @@ describe("bin/host pass", function()
     assert.are.equal(1, #started_queries())
   end)
 
+  it("resumes records batched across pages after failures and budgets, each row once",
+    function()
+      server:scripts({ { match = "-- mixed", result = { generate = { rows = 20000,
+                                                                       columns = 3,
+                                                                       width = 200 } } } })
+      server:faults({
+        { target = "Kinesis_20131202.PutRecords", action = "partial", fail_every = 3,
+          times = 5 },
+        { target = "AmazonAthena.GetQueryResults", action = "delay", delay_ms = 150,
+          after = 3 } })
+      local p = project({ mixed = { sql = "-- mixed\nSELECT 1" } })
+      local event, passes = FIRST_EVENT, 0
+      repeat
+        local result, response = pass(p, event, { "--budget", "1" })
+        assert.is_true(result.status <= 1, result.stderr)
+        event, passes = response, passes + 1
+      until response.done == 1 or passes > 60
+      assert.are.equal(1, event.done)
+      local parts, count = {}, 0
+      for _, got in ipairs(e2e.parts_of(e2e.read_stream(server, "streamquery-results"),
+                                         "mixed")) do
+        local record = got.record
+        local index = record.execution.part.index
+        assert.is_nil(parts[index], "part " .. index .. " sent twice")
+        parts[index] = record
+      end
+      for index, record in ipairs(parts) do
+        assert.are.equal(index == #parts, record.execution.part.last)
+        for _, row in ipairs(record.data.rows) do
+          count = count + 1
+          assert.are.equal(("r" .. count .. "c1"):rep(200):sub(1, 200), row.c1)
+        end
+      end
+      assert.are.equal(20000, count)
+    end)
+
   it("renders the same SQL on a replay and starts it afresh, but never twice on a retry",
     function()
       local p = project({ q = { sql = "-- q\nSELECT '{utcdatehour_minus1hour}'" } })
