@@ -14,9 +14,12 @@
 -- event: the decoded input (DESIGN.md, "The Step Functions contract"; see
 -- sq.state for the accepted shapes). A bad event raises
 -- { type = "InvalidEvent", message = ... }; a sink that cannot deliver at
--- all raises { type = "DeliveryError", message = ... }.
+-- all raises { type = "DeliveryError", message = ... }; missing credentials
+-- and bad settings raise { type = "ConfigurationError", message = ... }.
+-- An error raised during a pass carries the progress made as .response.
 local cjson = require("cjson")
 local hclock = require("host.clock")
+local log = require("sq.log")
 local state = require("sq.state")
 local pass = require("sq.pass")
 local selection = require("sq.selection")
@@ -40,8 +43,6 @@ end
 
 local Handler = {}
 Handler.__index = Handler
-
-local log = require("sq.log")
 
 function handler.new(opts)
   return setmetatable({
