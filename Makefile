@@ -28,7 +28,7 @@ MAIN_OBJECT := build/main.o
 BUILD_DEBS := lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
               libcurl4-openssl-dev libssl-dev libsqlite3-dev zlib1g-dev \
               ca-certificates pkg-config gcc make
-TEST_DEBS  := lua-busted lua-check valgrind cppcheck zip unzip jq openssl
+TEST_DEBS  := lua-busted lua-check valgrind cppcheck zip unzip jq openssl curl
 
 .PHONY: all deps test-deps run test bench package lint clean c-tests
 
