@@ -10,6 +10,7 @@
 --   section:figure{ name = "...", value = 12.3, unit = "ms", runs = 11, target = 15,
 --                   better = "lower", command = "..." }
 local cjson = require("cjson")
+local fileio = require("support.files")
 local hclock = require("host.clock")
 
 local lib = {}
@@ -38,23 +39,8 @@ function lib.command(argv)
   return table.concat(words, " ")
 end
 
--- A whole file, or nil when it cannot be read.
-function lib.read(path)
-  local file = io.open(path, "rb")
-  if not file then
-    return nil
-  end
-  local text = file:read("a")
-  file:close()
-  return text
-end
-
--- Writes a whole file; raises when it cannot.
-function lib.write(path, text)
-  local file = assert(io.open(path, "wb"))
-  assert(file:write(text))
-  file:close()
-end
+-- A whole file, or nil when it cannot be read; writing one raises when it cannot.
+lib.read, lib.write = fileio.read, fileio.write
 
 -- Runs a shell command; raises when it fails.
 function lib.sh(command)

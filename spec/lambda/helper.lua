@@ -1,6 +1,7 @@
 -- Shared by the Lambda and deployment specs: paths, files, and running the
 -- Node.js test tools (the Runtime API server, the state machine player).
 local cjson = require("cjson")
+local fileio = require("support.files")
 local hclock = require("host.clock")
 
 local helper = {}
@@ -10,22 +11,11 @@ helper.shared = helper.root .. "/../shared"
 helper.servers = helper.root .. "/spec/servers"
 helper.json_null = cjson.null
 
--- Quotes a string for /bin/sh.
-function helper.quote(text)
-  return "'" .. tostring(text):gsub("'", "'\\''") .. "'"
-end
+helper.quote, helper.write = fileio.quote, fileio.write
 
+-- A whole file; raises when it cannot be read.
 function helper.read(path)
-  local file = assert(io.open(path, "rb"))
-  local text = file:read("a")
-  file:close()
-  return text
-end
-
-function helper.write(path, text)
-  local file = assert(io.open(path, "wb"))
-  file:write(text)
-  file:close()
+  return (assert(fileio.read(path), "cannot read " .. path))
 end
 
 -- A fresh temporary directory; helper.cleanup removes it.

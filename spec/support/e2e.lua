@@ -1,6 +1,7 @@
 -- End-to-end helpers: a throwaway project (configuration and query files),
 -- running the real bin/host, and reading records back from kinesalite.
 local cjson = require("cjson")
+local fileio = require("support.files")
 
 local e2e = {}
 
@@ -8,25 +9,7 @@ local root = os.getenv("STREAMQUERY_ROOT") or "."
 e2e.HOST = root .. "/bin/host"
 e2e.ROOT = root
 
-local function shell_quote(text)
-  return "'" .. tostring(text):gsub("'", "'\\''") .. "'"
-end
-
-local function write(path, text)
-  local file = assert(io.open(path, "wb"))
-  file:write(text)
-  file:close()
-end
-
-local function read(path)
-  local file = io.open(path, "rb")
-  if not file then
-    return nil
-  end
-  local text = file:read("a")
-  file:close()
-  return text
-end
+local shell_quote, read, write = fileio.quote, fileio.read, fileio.write
 e2e.read = read
 e2e.write = write
 

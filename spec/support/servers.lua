@@ -12,6 +12,7 @@
 -- The server's stdin is a pipe held here: when the test process ends, for
 -- whatever reason, the server reads end of file and exits.
 local cjson = require("cjson")
+local fileio = require("support.files")
 
 local servers = {}
 
@@ -29,33 +30,14 @@ local function root()
   return os.getenv("STREAMQUERY_ROOT") or "."
 end
 
--- Quotes a string for /bin/sh.
-local function shell_quote(text)
-  return "'" .. tostring(text):gsub("'", "'\\''") .. "'"
-end
+local shell_quote = fileio.quote
 
 -- Quotes a string for a curl config file.
 local function curl_quote(text)
   return '"' .. tostring(text):gsub('[\\"]', "\\%0"):gsub("\n", "\\n") .. '"'
 end
 
--- Reads a whole file, or nil when it cannot be opened.
-local function read_file(path)
-  local file = io.open(path, "rb")
-  if not file then
-    return nil
-  end
-  local text = file:read("a")
-  file:close()
-  return text
-end
-
--- Writes a whole file, raising when it cannot.
-local function write_file(path, text)
-  local file = assert(io.open(path, "wb"))
-  file:write(text)
-  file:close()
-end
+local read_file, write_file = fileio.read, fileio.write
 
 -- Seconds on a monotonic clock (os.clock counts CPU time when host.clock is missing).
 local function now()
