@@ -563,6 +563,37 @@ static int check_text(const char *what, const char *ours, size_t length,
 
 
 /*
+** Sign a parsed request with a case's credentials and options, and compare
+** the canonical request and the string to sign with the expected files.
+*/
+static int sign_and_check(const parsed_request *request, const context *ctx,
+                          const sigv4_options *options, sigv4_result *result,
+                          const char *creq_path, const char *sts_path,
+                          char *problem, size_t size)
+{
+  sigv4_request input = {request->method, request->path,
+                         request->path_length, request->query,
+                         request->query_length, request->headers,
+                         request->header_count, request->body,
+                         request->body_length};
+  sigv4_credentials credentials = {ctx->access_key_id, ctx->secret,
+                                   ctx->has_token ? ctx->token : NULL};
+  int status = sigv4_sign(&input, &credentials, options, result);
+
+  if (status != SIGV4_OK) {
+    snprintf(problem, size, "sigv4_sign: %s", sigv4_strerror(status));
+    return 0;
+  }
+  return check_text("canonical request", result->canonical_request.data,
+                    result->canonical_request.length, creq_path, problem,
+                    size)
+         && check_text("string to sign", result->string_to_sign.data,
+                       result->string_to_sign.length, sts_path, problem,
+                       size);
+}
+
+
+/*
 ** Compare a signature with an expected file without printing either.
 */
 static int check_secret(const char *what, const char *ours, size_t length,
@@ -641,12 +672,9 @@ static void test_v4_case(const char *name, sigv4_mode mode)
   char path3[PATH_SIZE], problem[2048], description[256];
   char *text = NULL, *signed_text = NULL;
   parsed_request request, expected;
-  sigv4_request input;
-  sigv4_credentials credentials;
   sigv4_options options;
   sigv4_result result;
   context ctx;
-  int status;
 
   snprintf(description, sizeof description, "v4 %s (%s signing)", name,
            prefix);
@@ -665,30 +693,13 @@ static void test_v4_case(const char *name, sigv4_mode mode)
   if (text == NULL || signed_text == NULL)
     goto done;
 
-  input = (sigv4_request){request.method, request.path, request.path_length,
-                          request.query, request.query_length,
-                          request.headers, request.header_count,
-                          request.body, request.body_length};
-  credentials = (sigv4_credentials){ctx.access_key_id, ctx.secret,
-                                    ctx.has_token ? ctx.token : NULL};
   options = (sigv4_options){ctx.region, ctx.service, ctx.time, mode,
                             ctx.expires, ctx.normalize, 1, ctx.sign_body,
                             ctx.omit_session_token};
-  status = sigv4_sign(&input, &credentials, &options, &result);
-  if (status != SIGV4_OK) {
-    snprintf(problem, sizeof problem, "sigv4_sign: %s",
-             sigv4_strerror(status));
-    goto done;
-  }
   make_path(path, "%s/%s-canonical-request.txt", dir, prefix);
-  if (!check_text("canonical request", result.canonical_request.data,
-                  result.canonical_request.length, path, problem,
-                  sizeof problem))
-    goto done;
   make_path(path2, "%s/%s-string-to-sign.txt", dir, prefix);
-  if (!check_text("string to sign", result.string_to_sign.data,
-                  result.string_to_sign.length, path2, problem,
-                  sizeof problem))
+  if (!sign_and_check(&request, &ctx, &options, &result, path, path2,
+                      problem, sizeof problem))
     goto done;
   make_path(path3, "%s/%s-signature.txt", dir, prefix);
   if (!check_secret("signature", result.signature, strlen(result.signature),
@@ -737,16 +748,14 @@ done:
 */
 static void test_classic_case(const char *dir, const char *name)
 {
-  char path[PATH_SIZE], problem[2048], description[256];
+  char path[PATH_SIZE], path2[PATH_SIZE], problem[2048], description[256];
   char *text = NULL, *signed_text = NULL, *authz = NULL;
   parsed_request request, expected;
-  sigv4_request input;
-  sigv4_credentials credentials;
   sigv4_options options;
   sigv4_result result;
   context ctx, same_case;
   size_t authz_length;
-  int status, bad_sreq = strcmp(name, BAD_CLASSIC_SREQ) == 0;
+  int bad_sreq = strcmp(name, BAD_CLASSIC_SREQ) == 0;
 
   snprintf(description, sizeof description, "classic %s (header signing)%s",
            name, bad_sreq ? ": .sreq Authorization not compared, upstream "
@@ -773,29 +782,12 @@ static void test_classic_case(const char *dir, const char *name)
   if (text == NULL || signed_text == NULL || authz == NULL)
     goto done;
 
-  input = (sigv4_request){request.method, request.path, request.path_length,
-                          request.query, request.query_length,
-                          request.headers, request.header_count,
-                          request.body, request.body_length};
-  credentials = (sigv4_credentials){ctx.access_key_id, ctx.secret,
-                                    ctx.has_token ? ctx.token : NULL};
   options = (sigv4_options){ctx.region, ctx.service, 0, SIGV4_MODE_HEADER,
                             ctx.expires, 1, 1, 0, ctx.omit_session_token};
-  status = sigv4_sign(&input, &credentials, &options, &result);
-  if (status != SIGV4_OK) {
-    snprintf(problem, sizeof problem, "sigv4_sign: %s",
-             sigv4_strerror(status));
-    goto done;
-  }
   make_path(path, "%s/%s.creq", dir, name);
-  if (!check_text("canonical request", result.canonical_request.data,
-                  result.canonical_request.length, path, problem,
-                  sizeof problem))
-    goto done;
-  make_path(path, "%s/%s.sts", dir, name);
-  if (!check_text("string to sign", result.string_to_sign.data,
-                  result.string_to_sign.length, path, problem,
-                  sizeof problem))
+  make_path(path2, "%s/%s.sts", dir, name);
+  if (!sign_and_check(&request, &ctx, &options, &result, path, path2,
+                      problem, sizeof problem))
     goto done;
   make_path(path, "%s/%s.authz", dir, name);
   if (!check_secret("Authorization", result.authorization.data,
